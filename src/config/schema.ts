@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+
+/**
+ * The one schema of tandem.yaml. The JSON Schema (schema/tandem.schema.json) and the
+ * reference (docs/configuration.md) are generated from it, so code, schema and docs agree.
+ * Every object is strict: an unknown key is an error with a did-you-mean.
+ */
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const envMap = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), scalar)
+  .meta({ description: 'Environment variables; values may use ${{ env.NAME }} and ${{ secrets.NAME }}.' });
+
+const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const jobSchema = z
+  .strictObject({
+    run: z.string().min(1).meta({
+      description:
+        'The shell script to run (bash with `set -eo pipefail`: it fails on the first failing command).',
+      examples: ['npm test'],
+    }),
+    needs: stringList.optional().meta({
+      description: 'Jobs that must finish first. A job with a matrix is needed as a whole.',
+    }),
+    if: z.string().optional().meta({
+      description:
+        "When to run: an expression over `branch`, `env.NAME`, `needs.JOB.result` and the functions success(), failure(), always(), cancelled(). Default: success().",
+      examples: ["branch == 'main'", 'always()', "failure() && env.CI == 'true'"],
+    }),
+    env: envMap.optional(),
+    working_directory: z.string().optional().meta({
+      description: 'Directory the job runs in, relative to the directory of tandem.yaml. It may not escape it.',
+    }),
+    timeout: durationSchema.optional().meta({
+      description: 'Kill the job (its whole process group) when it runs longer than this. Default: 1h.',
+    }),
+    retries: z.number().int().min(0).max(10).optional().meta({
+      description: 'Extra attempts when the job fails (not when it times out on the last attempt). Default: 0.',
+    }),
+    matrix: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.array(scalar).min(1))
+      .optional()
+      .meta({
+        description:
+          'Run the job once per combination of the values; each copy is named like `test (node=20, os=linux)` and sees ${{ matrix.NAME }}.',
+        examples: [{ node: [18, 20, 22] }],
+      }),
+    inputs: z.array(z.string()).optional().meta({
+      description:
+        'Globs of the files whose content is part of the cache key, relative to the working directory. Default: every file git tracks under the working directory.',
+    }),
+    outputs: z.array(z.string()).optional().meta({
+      description: 'Globs of the files the job produces; cached and restored on a cache hit.',
+    }),
+    cache: z.boolean().optional().meta({ description: 'Set to false to always run the job. Default: true.' }),
+  })
+  .meta({ description: 'One pipeline job.' });
+
+export const pipelineSchema = z
+  .strictObject({
+    env: envMap.optional(),
+    jobs: z
+      .record(z.string().regex(JOB_NAME_PATTERN, 'a job name of letters, digits, ".", "_" and "-"'), jobSchema)
+      .refine((jobs) => Object.keys(jobs).length > 0, 'at least one job')
+      .meta({ description: 'The jobs, by name. They run as a DAG ordered by `needs`.' }),
+  })
+  .meta({ description: 'The pipeline: a DAG of jobs run by `tandem run`.' });
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Path or URL of the JSON Schema, for editors.' }),
+    project: z.string().min(1).meta({ description: 'The project name.', examples: ['shop'] }),
+    owners: z
+      .strictObject({
+        team: z.string().optional().meta({ description: 'The owning team.' }),
+        oncall: z.string().optional().meta({ description: 'Where to reach the on-call person (URL or handle).' }),
+      })
+      .optional()
+      .meta({ description: 'Who owns the project.' }),
+    pipeline: pipelineSchema,
+  })
+  .meta({ title: 'tandem.yaml', description: 'The configuration of a Tandem project.' });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type JobConfig = z.output<typeof jobSchema>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;
