@@ -67,3 +67,27 @@ export interface RunResult {
   durationMs: number;
   jobs: Array<Pick<JobResult, 'name' | 'status' | 'durationMs' | 'attempts' | 'cacheKey'>>;
 }
+
+export type AttemptStatus = 'passed' | 'failed' | 'timed-out' | 'cancelled';
+
+/** Where a run is recorded (the store implements it). Every call is one transaction with its event. */
+export interface RunRecorder {
+  runStarted(run: {
+    id: string;
+    project: string;
+    branch: string | null;
+    commit: string | null;
+    jobs: string[];
+    startedAt: Date;
+  }): Promise<void>;
+  attemptStarted(runId: string, job: string, attempt: number, startedAt: Date): Promise<void>;
+  attemptFinished(
+    runId: string,
+    job: string,
+    attempt: number,
+    outcome: { status: AttemptStatus; exitCode: number | null; durationMs: number; finishedAt: Date },
+  ): Promise<void>;
+  /** `logPath` is the job's masked log file, relative to the project root. */
+  jobFinished(runId: string, result: JobResult, logPath: string | null, finishedAt: Date): Promise<void>;
+  runFinished(runId: string, result: RunResult, finishedAt: Date): Promise<void>;
+}
