@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { AttemptStatus, JobStatus, RunStatus } from '../pipeline/types.js';
+
+/**
+ * Table types of the store, as Kysely sees them (snake_case, as in SQL). Times are ISO-8601
+ * text (UTC, `Date.toISOString()`); durations are integer milliseconds.
+ */
+export interface Database {
+  events: EventsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_jobs: PipelineJobsTable;
+  job_attempts: JobAttemptsTable;
+  secrets: SecretsTable;
+}
+
+/** A column that is written once, at insert, and never updated. */
+type AppendOnly<T> = ColumnType<T, T, never>;
+
+/** Append-only: triggers reject UPDATE and DELETE, and the types have no updatable column. */
+export interface EventsTable {
+  id: ColumnType<number, never, never>;
+  at: AppendOnly<string>;
+  /** Dotted name, e.g. `pipeline.run.started`. */
+  type: AppendOnly<string>;
+  /** What the event is about, e.g. `pipeline_run` / `<run id>`. */
+  subject_kind: AppendOnly<string>;
+  subject_id: AppendOnly<string>;
+  /** JSON object. */
+  data: AppendOnly<string>;
+}
+
+export type StoredRunStatus = 'running' | RunStatus;
+export type StoredJobStatus = 'pending' | 'running' | JobStatus;
+export type StoredAttemptStatus = 'running' | AttemptStatus;
+
+export interface PipelineRunsTable {
+  id: string;
+  project: string;
+  branch: string | null;
+  commit: string | null;
+  status: StoredRunStatus;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface PipelineJobsTable {
+  run_id: string;
+  name: string;
+  /** Order of the job in the plan (topological). */
+  position: number;
+  status: StoredJobStatus;
+  cache_key: string | null;
+  attempts: Generated<number>;
+  duration_ms: number | null;
+  reason: string | null;
+  /** The job's masked log, relative to the project root. */
+  log_path: string | null;
+  finished_at: string | null;
+}
+
+export interface JobAttemptsTable {
+  run_id: string;
+  job: string;
+  attempt: number;
+  status: StoredAttemptStatus;
+  exit_code: number | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface SecretsTable {
+  name: string;
+  /** AES-256-GCM envelope written by src/secrets/crypto.ts; never the value. */
+  ciphertext: string;
+  created_at: string;
+  updated_at: string;
+}

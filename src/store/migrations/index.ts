@@ -1,0 +1,22 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreEngine } from '../engine.js';
+import { eventsMigration } from './0001_events.js';
+import { pipelineRunsMigration } from './0002_pipeline_runs.js';
+import { secretsMigration } from './0003_secrets.js';
+
+/**
+ * Every migration, registered statically (the code runs from dist/, so nothing is read from
+ * disk). Kysely runs them in name order and records each in `kysely_migration`; a migration
+ * is never edited once released — add the next number instead.
+ */
+export function migrations(engine: StoreEngine): Record<string, Migration> {
+  return {
+    '0001_events': eventsMigration(engine),
+    '0002_pipeline_runs': pipelineRunsMigration(),
+    '0003_secrets': secretsMigration(),
+  };
+}
+
+export function migrationProvider(engine: StoreEngine): MigrationProvider {
+  return { getMigrations: async () => migrations(engine) };
+}

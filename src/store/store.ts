@@ -1,0 +1,74 @@
+import { Kysely, Migrator, type Transaction } from 'kysely';
+import { TandemError } from '../errors.js';
+import type { Database } from './database.js';
+import type { StoreBackend, StoreEngine } from './engine.js';
+import { migrationProvider } from './migrations/index.js';
+import { createEventsRepository, type EventsRepository } from './repositories/events.js';
+import { createRunsRepository, type RunsRepository } from './repositories/runs.js';
+import { createSecretsRepository, type SecretsRepository } from './repositories/secrets.js';
+
+/**
+ * Tandem's state: the Kysely handle, one repository per aggregate, and transactions. Every
+ * repository write is a single transaction with its event. Do not call a repository (or
+ * `store.db`) from inside `store.transaction`: the one connection is held by the transaction,
+ * so use `trx` there.
+ */
+export interface Store {
+  readonly engine: StoreEngine;
+  /** Where the data lives (file path or ':memory:'). */
+  readonly location: string;
+  readonly db: Kysely<Database>;
+  readonly events: EventsRepository;
+  readonly runs: RunsRepository;
+  readonly secrets: SecretsRepository;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** Closes the connection; further calls are no-ops. */
+  close(): Promise<void>;
+}
+
+/** Builds a store on `backend`, migrating the schema to the latest version first. */
+export async function createStore(backend: StoreBackend): Promise<Store> {
+  const db = new Kysely<Database>({ dialect: backend.dialect });
+  try {
+    await migrate(db, backend);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const events = createEventsRepository(db);
+  let closed: Promise<void> | undefined;
+  return {
+    engine: backend.engine,
+    location: backend.location,
+    db,
+    events,
+    runs: createRunsRepository(db, events),
+    secrets: createSecretsRepository(db, events),
+    transaction: (fn) => db.transaction().execute(fn),
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}
+
+async function migrate(db: Kysely<Database>, backend: StoreBackend): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(backend.engine) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  const why = error instanceof Error ? error.message : String(error);
+  if (/previously executed migration .* is missing/.test(why)) {
+    throw new TandemError(
+      'TANDEM_STORE_TOO_NEW',
+      `the Tandem database ${backend.location} was written by a newer version of Tandem (${why}); upgrade Tandem`,
+      { cause: error },
+    );
+  }
+  throw new TandemError(
+    'TANDEM_STORE_MIGRATION_FAILED',
+    `cannot migrate the Tandem database ${backend.location}${failed ? ` (migration ${failed})` : ''}: ${why}`,
+    { cause: error },
+  );
+}
