@@ -1,0 +1,56 @@
+import { logger } from '../../log/logger.js';
+import {
+  type CacheManifest,
+  CacheStore,
+  computeCacheKey,
+  explainMiss,
+  hashFiles,
+  listInputFiles,
+  listOutputFiles,
+} from '../cache/index.js';
+import type { JobCache } from './ports.js';
+
+/**
+ * The scheduler's JobCache over the content-addressed store in `.tandem/cache/`. The key
+ * covers the job's interpolated spec, its configured env, its input files and the keys of the
+ * jobs it needs; the process environment is deliberately not part of it.
+ */
+export function createJobCache(root: string, opts: { maxBytes?: number } = {}): JobCache {
+  const store = new CacheStore(root, opts);
+  const manifests = new Map<string, CacheManifest>();
+  return {
+    async lookup(job, neededKeys, { read, explain }) {
+      const files = await listInputFiles(root, job.cwd, job.inputs, job.outputs);
+      const hashes = await hashFiles(root, files);
+      const { key, manifest } = computeCacheKey({ job, neededKeys, files: hashes, envForKey: job.env });
+      manifests.set(job.name, manifest);
+      if (read) {
+        const entry = await store.get(key);
+        if (entry) {
+          return {
+            key,
+            hit: {
+              log: entry.log,
+              restore: async () => {
+                await store.restore(entry);
+                await store.recordManifest(job.name, manifest);
+              },
+            },
+          };
+        }
+      }
+      const missReasons = explain ? explainMiss(await store.lastManifest(job.name), manifest) : undefined;
+      return { key, missReasons };
+    },
+    async save(job, key, log) {
+      const manifest = manifests.get(job.name);
+      if (!manifest) return;
+      try {
+        const outputs = await listOutputFiles(root, job.cwd, job.outputs);
+        await store.put(key, { jobName: job.name, manifest, log, outputs });
+      } catch (err) {
+        logger().warn({ err, job: job.name }, 'could not store the job in the cache');
+      }
+    },
+  };
+}
