@@ -31,7 +31,7 @@ export function formatPath(path: ConfigPath): string {
 
 export function formatIssue(issue: ConfigIssue): string {
   let text = `${issue.file}:${issue.line}:${issue.col}: ${formatPath(issue.path)}: ${issue.message}`;
-  if (issue.expected) text += ` (expected ${issue.expected})`;
+  if (issue.expected && !issue.message.includes(issue.expected)) text += ` (expected ${issue.expected})`;
   if (issue.suggestion) text += `; did you mean "${issue.suggestion}"?`;
   return text;
 }

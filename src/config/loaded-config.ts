@@ -11,5 +11,9 @@ export interface LoadedConfig {
   /** Position of the value (or, failing that, the nearest existing parent) at `path`. */
   positionOf(path: ConfigPath): { line: number; col: number };
   /** An issue located at `path`, for checks done after the schema (cycles, unknown needs…). */
-  issueAt(path: ConfigPath, message: string, extra?: Pick<ConfigIssue, 'expected' | 'suggestion'>): ConfigIssue;
+  issueAt(
+    path: ConfigPath,
+    message: string,
+    extra?: Pick<ConfigIssue, 'expected' | 'suggestion'>,
+  ): ConfigIssue;
 }

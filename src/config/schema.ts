@@ -10,7 +10,10 @@ import { durationSchema } from './duration.js';
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const envMap = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), scalar)
-  .meta({ description: 'Environment variables; values may use ${{ env.NAME }} and ${{ secrets.NAME }}.' });
+  .meta({
+    description: `Environment variables; values may use \${{ env.NAME }} and \${{ secrets.NAME }}.`,
+    examples: [{ NODE_ENV: 'production', NPM_TOKEN: `\${{ secrets.NPM_TOKEN }}` }],
+  });
 
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -18,45 +21,78 @@ export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export const jobSchema = z
   .strictObject({
-    run: z.string().min(1).meta({
-      description:
-        'The shell script to run (bash with `set -eo pipefail`: it fails on the first failing command).',
-      examples: ['npm test'],
-    }),
+    run: z
+      .string()
+      .min(1)
+      .meta({
+        description:
+          'The shell script to run (bash with `set -eo pipefail`: it fails on the first failing command).',
+        examples: ['npm test', 'npm ci\nnpm run build\n'],
+      }),
     needs: stringList.optional().meta({
       description: 'Jobs that must finish first. A job with a matrix is needed as a whole.',
+      examples: ['build', ['build', 'lint']],
     }),
-    if: z.string().optional().meta({
-      description:
-        "When to run: an expression over `branch`, `env.NAME`, `needs.JOB.result` and the functions success(), failure(), always(), cancelled(). Default: success().",
-      examples: ["branch == 'main'", 'always()', "failure() && env.CI == 'true'"],
-    }),
+    if: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'When to run: an expression over `branch`, `env.NAME`, `needs.JOB.result` and the functions success(), failure(), always(), cancelled(). Default: success().',
+        examples: ["branch == 'main'", 'always()', "failure() && env.CI == 'true'"],
+      }),
     env: envMap.optional(),
-    working_directory: z.string().optional().meta({
-      description: 'Directory the job runs in, relative to the directory of tandem.yaml. It may not escape it.',
-    }),
+    working_directory: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'Directory the job runs in, relative to the directory of tandem.yaml. It may not escape it.',
+        examples: ['services/api'],
+      }),
     timeout: durationSchema.optional().meta({
       description: 'Kill the job (its whole process group) when it runs longer than this. Default: 1h.',
+      examples: ['10m', '1h30m', 90],
     }),
-    retries: z.number().int().min(0).max(10).optional().meta({
-      description: 'Extra attempts when the job fails (not when it times out on the last attempt). Default: 0.',
-    }),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .meta({
+        description:
+          'Extra attempts when the job fails (not when it times out on the last attempt). Default: 0.',
+        examples: [2],
+      }),
     matrix: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.array(scalar).min(1))
       .optional()
       .meta({
         description:
-          'Run the job once per combination of the values; each copy is named like `test (node=20, os=linux)` and sees ${{ matrix.NAME }}.',
+          'Run the job once per combination of the values; each copy is named like `test (node=20, os=linux)` and sees ' +
+          `\${{ matrix.NAME }}.`,
         examples: [{ node: [18, 20, 22] }],
       }),
-    inputs: z.array(z.string()).optional().meta({
-      description:
-        'Globs of the files whose content is part of the cache key, relative to the working directory. Default: every file git tracks under the working directory.',
-    }),
-    outputs: z.array(z.string()).optional().meta({
-      description: 'Globs of the files the job produces; cached and restored on a cache hit.',
-    }),
-    cache: z.boolean().optional().meta({ description: 'Set to false to always run the job. Default: true.' }),
+    inputs: z
+      .array(z.string())
+      .optional()
+      .meta({
+        description:
+          'Globs of the files whose content is part of the cache key, relative to the working directory. Default: every file git tracks under the working directory.',
+        examples: [['src/**', 'package.json', 'package-lock.json']],
+      }),
+    outputs: z
+      .array(z.string())
+      .optional()
+      .meta({
+        description: 'Globs of the files the job produces; cached and restored on a cache hit.',
+        examples: [['dist/**']],
+      }),
+    cache: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Set to false to always run the job. Default: true.', examples: [false] }),
   })
   .meta({ description: 'One pipeline job.' });
 
@@ -64,20 +100,44 @@ export const pipelineSchema = z
   .strictObject({
     env: envMap.optional(),
     jobs: z
-      .record(z.string().regex(JOB_NAME_PATTERN, 'a job name of letters, digits, ".", "_" and "-"'), jobSchema)
+      .record(
+        z.string().regex(JOB_NAME_PATTERN, 'a job name of letters, digits, ".", "_" and "-"'),
+        jobSchema,
+      )
       .refine((jobs) => Object.keys(jobs).length > 0, 'at least one job')
-      .meta({ description: 'The jobs, by name. They run as a DAG ordered by `needs`.' }),
+      .meta({
+        description: 'The jobs, by name. They run as a DAG ordered by `needs`.',
+        examples: [{ build: { run: 'npm run build' }, test: { run: 'npm test', needs: 'build' } }],
+      }),
   })
   .meta({ description: 'The pipeline: a DAG of jobs run by `tandem run`.' });
 
 export const configSchema = z
   .strictObject({
-    $schema: z.string().optional().meta({ description: 'Path or URL of the JSON Schema, for editors.' }),
-    project: z.string().min(1).meta({ description: 'The project name.', examples: ['shop'] }),
+    $schema: z
+      .string()
+      .optional()
+      .meta({
+        description: 'Path or URL of the JSON Schema, for editors.',
+        examples: ['./node_modules/tandem/schema/tandem.schema.json'],
+      }),
+    project: z
+      .string()
+      .min(1)
+      .meta({ description: 'The project name.', examples: ['shop'] }),
     owners: z
       .strictObject({
-        team: z.string().optional().meta({ description: 'The owning team.' }),
-        oncall: z.string().optional().meta({ description: 'Where to reach the on-call person (URL or handle).' }),
+        team: z
+          .string()
+          .optional()
+          .meta({ description: 'The owning team.', examples: ['payments'] }),
+        oncall: z
+          .string()
+          .optional()
+          .meta({
+            description: 'Where to reach the on-call person (URL or handle).',
+            examples: ['@payments-oncall'],
+          }),
       })
       .optional()
       .meta({ description: 'Who owns the project.' }),
