@@ -22,7 +22,14 @@ const identity = (text: string) => text;
 
 export function colors(enabled: boolean): Colors {
   if (!enabled) {
-    return { red: identity, green: identity, yellow: identity, dim: identity, bold: identity, byName: (_n, t) => t };
+    return {
+      red: identity,
+      green: identity,
+      yellow: identity,
+      dim: identity,
+      bold: identity,
+      byName: (_n, t) => t,
+    };
   }
   return {
     red: sgr(31),
@@ -56,14 +63,18 @@ export async function runAction(json: boolean, action: () => Promise<number | un
     if (isTandemError(err)) {
       if (json) {
         const detail = 'issues' in err ? { issues: (err as { issues: unknown }).issues } : {};
-        process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, ...detail } })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ error: { code: err.code, message: err.message, ...detail } })}\n`,
+        );
       } else {
         process.stderr.write(`tandem: ${err.message}\n`);
       }
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`tandem: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `tandem: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -59,18 +59,14 @@ export class RunReporter implements RunObserver {
     this.#flush(job);
     const took = formatDuration(result.durationMs);
     const key = result.cacheKey ? this.#c.dim(` [${result.cacheKey.slice(0, 12)}]`) : '';
-    switch (result.status) {
-      case 'passed':
-        return this.#status(job, `${this.#c.green('✓ passed')} in ${took}${key}`);
-      case 'cached':
-        return this.#status(job, `${this.#c.green('✓ cached')} (log replayed, outputs restored)${key}`);
-      case 'failed':
-        return this.#status(job, this.#c.red(`✗ failed: ${result.reason ?? 'failed'} in ${took}`));
-      case 'skipped':
-        return this.#status(job, this.#c.dim(`○ skipped: ${result.reason ?? ''}`));
-      case 'cancelled':
-        return this.#status(job, this.#c.yellow(`■ cancelled: ${result.reason ?? ''}`));
-    }
+    const line: Record<JobResult['status'], string> = {
+      passed: `${this.#c.green('✓ passed')} in ${took}${key}`,
+      cached: `${this.#c.green('✓ cached')} (${job.outputs.length > 0 ? 'log replayed, outputs restored' : 'log replayed'})${key}`,
+      failed: this.#c.red(`✗ failed: ${result.reason ?? 'failed'} in ${took}`),
+      skipped: this.#c.dim(`○ skipped: ${result.reason ?? ''}`),
+      cancelled: this.#c.yellow(`■ cancelled: ${result.reason ?? ''}`),
+    };
+    this.#status(job, line[result.status]);
   }
 
   summary(runId: string, status: RunStatus, durationMs: number, results: JobResult[]): void {
@@ -79,8 +75,15 @@ export class RunReporter implements RunObserver {
     const parts = ['passed', 'cached', 'failed', 'skipped', 'cancelled']
       .filter((s) => counts.has(s))
       .map((s) => `${counts.get(s)} ${s}`);
-    const word = status === 'passed' ? this.#c.green('passed') : status === 'failed' ? this.#c.red('failed') : this.#c.yellow('cancelled');
-    this.#out(`\n${this.#c.bold(`Run ${runId}`)} ${word} in ${formatDuration(durationMs)}: ${parts.join(', ')}\n`);
+    const word =
+      status === 'passed'
+        ? this.#c.green('passed')
+        : status === 'failed'
+          ? this.#c.red('failed')
+          : this.#c.yellow('cancelled');
+    this.#out(
+      `\n${this.#c.bold(`Run ${runId}`)} ${word} in ${formatDuration(durationMs)}: ${parts.join(', ')}\n`,
+    );
     this.#out(this.#c.dim(`Logs: .tandem/runs/${runId}/\n`));
   }
 }

@@ -46,31 +46,39 @@ describe('config errors through the real CLI', () => {
   it('an unknown key: exit 2, file:line:col, key path and a did-you-mean; nothing runs', async () => {
     const result = await validate(VALID.replace('      timeout: 5m', '      timout: 5m'));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/tandem\.yaml:12:7: pipeline\.jobs\.test(\.timout)?: unknown key "timout".*did you mean "timeout"/);
+    expect(result.stderr).toMatch(
+      /tandem\.yaml:12:7: pipeline\.jobs\.test(\.timout)?: unknown key "timout".*did you mean "timeout"/,
+    );
     expect(result.runCode).toBe(2);
     expect(result.runStdout).toBe('');
   });
 
   it('a cycle: exit 2 naming the cycle at the need that closes it', async () => {
-    const result = await validate(VALID.replace('      needs: [install]\n', '      needs: [install, build]\n').replace(
-      '      needs: install\n',
-      '      needs: test\n',
-    ));
+    const result = await validate(
+      VALID.replace('      needs: [install]\n', '      needs: [install, build]\n').replace(
+        '      needs: install\n',
+        '      needs: test\n',
+      ),
+    );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/tandem\.yaml:(10|15):\d+: .*cycle.*(test -> build -> test|build -> test -> build)/);
+    expect(result.stderr).toMatch(
+      /tandem\.yaml:(10|15):\d+: .*cycle.*(test -> build -> test|build -> test -> build)/,
+    );
     expect(result.runCode).toBe(2);
   });
 
   it('an unknown need: exit 2 with its line and a did-you-mean', async () => {
     const result = await validate(VALID.replace('      needs: install\n', '      needs: instal\n'));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/tandem\.yaml:15:\d+: pipeline\.jobs\.build\.needs.*"instal".*did you mean "install"/);
+    expect(result.stderr).toMatch(
+      /tandem\.yaml:15:\d+: pipeline\.jobs\.build\.needs.*"instal".*did you mean "install"/,
+    );
   });
 
   it('a wrong type: exit 2 with its line and what was expected', async () => {
     const result = await validate(VALID.replace('retries: 1', 'retries: two'));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/tandem\.yaml:13:\d+: pipeline\.jobs\.test\.retries: .*number/);
+    expect(result.stderr).toMatch(/tandem\.yaml:13:\d+: pipeline\.jobs\.test\.retries: expected an integer.*got a string "two"/);
   });
 
   it('--json reports the issues as data', async () => {
@@ -78,7 +86,9 @@ describe('config errors through the real CLI', () => {
     dirs.push(dir);
     const result = await runCli(['validate', '--json'], { cwd: dir });
     expect(result.code).toBe(2);
-    const body = JSON.parse(result.stdout) as { error: { code: string; issues: Array<{ line: number; path: unknown[] }> } };
+    const body = JSON.parse(result.stdout) as {
+      error: { code: string; issues: Array<{ line: number; path: unknown[] }> };
+    };
     expect(body.error.code).toBe('TANDEM_CONFIG_INVALID');
     expect(body.error.issues[0]).toMatchObject({ line: 13, path: ['pipeline', 'jobs', 'test', 'retries'] });
   });
@@ -97,7 +107,26 @@ describe('config errors through the real CLI', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    const pieces = [':', '-', '[', ']', '{', '}', '"', "'", '\t', '\n', '  ', '${{', '}}', '*', '&a', '!!', '0', 'true'];
+    const pieces = [
+      ':',
+      '-',
+      '[',
+      ']',
+      '{',
+      '}',
+      '"',
+      "'",
+      '\t',
+      '\n',
+      '  ',
+      '${{',
+      '}}',
+      '*',
+      '&a',
+      '!!',
+      '0',
+      'true',
+    ];
     const dir = makeProject({ 'tandem.yaml': VALID });
     dirs.push(dir);
     const file = path.join(dir, 'tandem.yaml');
@@ -106,7 +135,10 @@ describe('config errors through the real CLI', () => {
       for (let m = 0; m < 1 + Math.floor(random() * 3); m++) {
         const at = Math.floor(random() * text.length);
         const piece = pieces[Math.floor(random() * pieces.length)] as string;
-        text = random() < 0.5 ? text.slice(0, at) + piece + text.slice(at + 1) : text.slice(0, at) + text.slice(at + 2);
+        text =
+          random() < 0.5
+            ? text.slice(0, at) + piece + text.slice(at + 1)
+            : text.slice(0, at) + text.slice(at + 2);
       }
       const { writeFileSync } = await import('node:fs');
       writeFileSync(file, text);

@@ -24,7 +24,9 @@ describe('tandem init through the real CLI', () => {
 
     const validate = await runCli(['validate', '--json'], { cwd: dir });
     expect(validate.code).toBe(0);
-    expect(JSON.parse(validate.stdout).jobs).toEqual(expect.arrayContaining(['install', 'lint', 'test', 'build']));
+    expect(JSON.parse(validate.stdout).jobs).toEqual(
+      expect.arrayContaining(['install', 'lint', 'test', 'build']),
+    );
 
     const again = await runCli(['init'], { cwd: dir });
     expect(again.code).toBe(1);

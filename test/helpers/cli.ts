@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -45,7 +44,10 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
 }
 
 /** Starts the real CLI; the caller owns the child. */
-export function startCli(args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): ChildProcess {
+export function startCli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; input?: string },
+): ChildProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
     env: cliEnv(opts.env),
@@ -98,10 +100,16 @@ export function statusesOf(json: RunJson): Record<string, string> {
   return Object.fromEntries(json.jobs.map((j) => [j.name, j.status]));
 }
 
+/** Alive and not a zombie (PID 1 in these sandboxes does not always reap orphans). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

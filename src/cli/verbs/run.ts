@@ -48,7 +48,9 @@ Exit codes: 0 all passed, 1 a job failed or the run was cancelled, 2 invalid con
         let reporter: RunReporter | undefined;
         const onSignal = (signal: NodeJS.Signals) => {
           if (controller.signal.aborted) return;
-          process.stderr.write(`\ntandem: ${signal} received, cancelling the run (jobs get SIGTERM, then SIGKILL)\n`);
+          process.stderr.write(
+            `\ntandem: ${signal} received, cancelling the run (jobs get SIGTERM, then SIGKILL)\n`,
+          );
           controller.abort();
         };
         process.on('SIGINT', onSignal);

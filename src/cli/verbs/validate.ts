@@ -24,7 +24,9 @@ Exit codes: 0 valid, 2 invalid (each problem printed as file:line:col).`,
         // Secrets are not needed to validate: an unknown secret is reported by `run`.
         const plan = planPipeline(loaded, { env: process.env, secrets: undefined });
         if (globals.json) {
-          process.stdout.write(`${JSON.stringify({ valid: true, file: loaded.file, jobs: plan.jobs.map((j) => j.name) })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ valid: true, file: loaded.file, jobs: plan.jobs.map((j) => j.name) })}\n`,
+          );
         } else {
           process.stdout.write(`${loaded.file} is valid: ${plan.jobs.length} job(s)\n`);
         }

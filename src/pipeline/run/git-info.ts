@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 
 function git(cwd: string, args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
+    execFile('git', args, { cwd, timeout: 5000 }, (err, stdout) =>
+      resolve(err ? null : stdout.trim() || null),
+    );
   });
 }
 

@@ -46,7 +46,9 @@ export function needsContext(
   }
   const precedence: JobStatus[] = ['failed', 'cancelled', 'skipped', 'passed', 'cached'];
   for (const [base, statuses] of byBase) {
-    const worst = precedence.find((s) => statuses.includes(s) && (s !== 'cached' || statuses.every((x) => x === s)));
+    const worst = precedence.find(
+      (s) => statuses.includes(s) && (s !== 'cached' || statuses.every((x) => x === s)),
+    );
     context[base] = { result: worst ?? 'passed' };
   }
   return context;

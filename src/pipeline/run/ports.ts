@@ -15,7 +15,11 @@ export interface CacheLookup {
 
 export interface JobCache {
   /** Computes the job's key from its spec, env, inputs and needed keys, and looks it up. */
-  lookup(job: PlannedJob, neededKeys: Record<string, string>, opts: { read: boolean; explain: boolean }): Promise<CacheLookup>;
+  lookup(
+    job: PlannedJob,
+    neededKeys: Record<string, string>,
+    opts: { read: boolean; explain: boolean },
+  ): Promise<CacheLookup>;
   /** Stores a passed job's masked log and outputs under its key. Never throws: a cache is optional. */
   save(job: PlannedJob, key: string, log: string): Promise<void>;
 }

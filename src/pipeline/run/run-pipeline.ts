@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { LoadedConfig } from '../../config/loaded-config.js';
-import { openStore } from '../../store/open.js';
 import { openVault } from '../../secrets/vault.js';
+import { openStore } from '../../store/open.js';
 import { createLocalExecutor } from '../executors/local/local-executor.js';
 import { createMasker } from '../masking/masker.js';
 import { planPipeline } from '../plan/plan.js';
@@ -86,7 +86,9 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipeline
       })),
     };
     await store.runs.runFinished(runId, result, new Date());
-    const reasons = Object.fromEntries(outcome.results.filter((r) => r.reason).map((r) => [r.name, r.reason as string]));
+    const reasons = Object.fromEntries(
+      outcome.results.filter((r) => r.reason).map((r) => [r.name, r.reason as string]),
+    );
     return { runId, result, reasons };
   } finally {
     await store.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecOutcome, Executor, ExecSpec, OutputSink } from '../executors/types.js';
+import type { ExecOutcome, ExecSpec, Executor, OutputSink } from '../executors/types.js';
 import type { JobResult, PlannedJob, RunRecorder } from '../types.js';
 import type { JobCache } from './ports.js';
 import { type SchedulerOptions, schedule } from './scheduler.js';
@@ -41,10 +41,12 @@ class FakeExecutor implements Executor {
     for (const chunk of this.output[spec.name] ?? []) sink.write(chunk, 'stdout');
     await new Promise((r) => setTimeout(r, 5));
     this.running--;
-    if (signal.aborted) return { exitCode: null, signal: 'SIGTERM', timedOut: false, cancelled: true, durationMs: 5 };
+    if (signal.aborted)
+      return { exitCode: null, signal: 'SIGTERM', timedOut: false, cancelled: true, durationMs: 5 };
     const queue = this.exits[spec.name] ?? [];
     const next = queue.length > 1 ? queue.shift() : queue[0];
-    if (next === 'timeout') return { exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: false, durationMs: 5 };
+    if (next === 'timeout')
+      return { exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: false, durationMs: 5 };
     return { exitCode: next ?? 0, signal: null, timedOut: false, cancelled: false, durationMs: 5 };
   }
 }
@@ -76,7 +78,11 @@ function fakeRecorder(events: string[]): RunRecorder {
   };
 }
 
-function options(jobs: PlannedJob[], executor: Executor, extra: Partial<SchedulerOptions> = {}): SchedulerOptions {
+function options(
+  jobs: PlannedJob[],
+  executor: Executor,
+  extra: Partial<SchedulerOptions> = {},
+): SchedulerOptions {
   let clock = 0;
   return {
     runId: 'r-test',
@@ -105,7 +111,12 @@ const statuses = (results: JobResult[]) => Object.fromEntries(results.map((r) =>
 describe('schedule (fake executor, fake cache, fake clock)', () => {
   it('runs a DAG in dependency order and passes', async () => {
     const exec = new FakeExecutor({});
-    const jobs = [job('a'), job('b', { needs: ['a'] }), job('c', { needs: ['a'] }), job('d', { needs: ['b', 'c'] })];
+    const jobs = [
+      job('a'),
+      job('b', { needs: ['a'] }),
+      job('c', { needs: ['a'] }),
+      job('d', { needs: ['b', 'c'] }),
+    ];
     const out = await schedule(options(jobs, exec));
     expect(out.status).toBe('passed');
     expect(exec.started[0]).toBe('a');
@@ -132,13 +143,20 @@ describe('schedule (fake executor, fake cache, fake clock)', () => {
       job('deploy', { needs: ['a'], if: "branch == 'main'" }),
     ];
     const out = await schedule(options(jobs, exec));
-    expect(statuses(out.results)).toEqual({ a: 'failed', cleanup: 'passed', notify: 'passed', deploy: 'skipped' });
+    expect(statuses(out.results)).toEqual({
+      a: 'failed',
+      cleanup: 'passed',
+      notify: 'passed',
+      deploy: 'skipped',
+    });
   });
 
   it('retries a failing job and records every attempt', async () => {
     const events: string[] = [];
     const exec = new FakeExecutor({ flaky: [1, 1, 0] });
-    const out = await schedule(options([job('flaky', { retries: 2 })], exec, { recorder: fakeRecorder(events) }));
+    const out = await schedule(
+      options([job('flaky', { retries: 2 })], exec, { recorder: fakeRecorder(events) }),
+    );
     expect(out.results[0]).toMatchObject({ status: 'passed', attempts: 3 });
     expect(events).toEqual([
       'start flaky#1',
@@ -154,7 +172,11 @@ describe('schedule (fake executor, fake cache, fake clock)', () => {
   it('reports a timeout as the failure reason after the last attempt', async () => {
     const exec = new FakeExecutor({ slow: ['timeout'] });
     const out = await schedule(options([job('slow', { timeoutMs: 2000, retries: 1 })], exec));
-    expect(out.results[0]).toMatchObject({ status: 'failed', attempts: 2, reason: 'timed out after 2.00s (after 2 attempts)' });
+    expect(out.results[0]).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      reason: 'timed out after 2.00s (after 2 attempts)',
+    });
   });
 
   it('serves a second run from the cache and never caches a failure or a cache: false job', async () => {
@@ -191,7 +213,9 @@ describe('schedule (fake executor, fake cache, fake clock)', () => {
     const cache = new FakeCache();
     const seen: string[] = [];
     const exec = new FakeExecutor({}, { a: ['token=hunter2\n'] });
-    await schedule(options([job('a')], exec, { cache, observer: { jobOutput: (_j, text) => seen.push(text) } }));
+    await schedule(
+      options([job('a')], exec, { cache, observer: { jobOutput: (_j, text) => seen.push(text) } }),
+    );
     expect(seen.join('')).toBe('token=***\n');
     expect([...cache.entries.values()][0]).toBe('token=***\n');
   });
@@ -211,7 +235,10 @@ describe('schedule (fake executor, fake cache, fake clock)', () => {
     const reasons: string[] = [];
     const exec = new FakeExecutor({});
     await schedule(
-      options([job('a')], exec, { explain: true, observer: { cacheMissExplained: (_j, r) => reasons.push(...r) } }),
+      options([job('a')], exec, {
+        explain: true,
+        observer: { cacheMissExplained: (_j, r) => reasons.push(...r) },
+      }),
     );
     expect(reasons).toEqual(['no earlier cache entry for this job']);
   });

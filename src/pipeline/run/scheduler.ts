@@ -1,9 +1,10 @@
 import { formatDuration } from '../../config/duration.js';
+import type { ExecOutcome, Executor } from '../executors/types.js';
 import { evaluateCondition } from '../expressions/evaluate.js';
-import type { Executor, ExecOutcome } from '../executors/types.js';
 import type { AttemptStatus, JobResult, Plan, PlannedJob, RunRecorder, RunStatus } from '../types.js';
 import { ancestorsOf, blockedReason, needsContext, statusOverAncestors } from './needs-status.js';
 import type { JobCache, JobLog, RunObserver } from './ports.js';
+import { Semaphore } from './semaphore.js';
 
 export interface StreamMasker {
   write(chunk: string): string;
@@ -50,16 +51,19 @@ export async function schedule(opts: SchedulerOptions): Promise<ScheduleOutcome>
   const results = new Map<string, JobResult>();
   const pending = [...opts.plan.jobs];
   const running = new Set<Promise<void>>();
+  // Concurrency bounds the commands that run, not the bookkeeping: cache lookups, replays
+  // and skips of ready jobs proceed while other jobs' commands hold the slots.
+  const slots = new Semaphore(Math.max(1, opts.concurrency));
 
   while (pending.length > 0 || running.size > 0) {
-    for (let i = 0; i < pending.length && running.size < Math.max(1, opts.concurrency); ) {
+    for (let i = 0; i < pending.length; ) {
       const job = pending[i] as PlannedJob;
       if (!job.needs.every((need) => results.has(need))) {
         i++;
         continue;
       }
       pending.splice(i, 1);
-      const task: Promise<void> = runJob(job, jobs, results, opts).then((result) => {
+      const task: Promise<void> = runJob(job, jobs, results, slots, opts).then((result) => {
         results.set(job.name, result);
         running.delete(task);
       });
@@ -80,6 +84,7 @@ async function runJob(
   job: PlannedJob,
   jobs: ReadonlyMap<string, PlannedJob>,
   results: ReadonlyMap<string, JobResult>,
+  slots: Semaphore,
   opts: SchedulerOptions,
 ): Promise<JobResult> {
   const started = opts.now();
@@ -92,7 +97,12 @@ async function runJob(
   };
 
   if (opts.signal.aborted) {
-    return finish({ status: 'cancelled', attempts: 0, cacheKey: '', reason: 'the run was cancelled before it started' });
+    return finish({
+      status: 'cancelled',
+      attempts: 0,
+      cacheKey: '',
+      reason: 'the run was cancelled before it started',
+    });
   }
   const status = statusOverAncestors(ancestorsOf(jobs, job.name), results);
   const shouldRun = evaluateCondition(job.if, {
@@ -128,7 +138,7 @@ async function runJob(
 
   const maxAttempts = job.retries + 1;
   for (let attempt = 1; ; attempt++) {
-    const { outcome, output } = await runAttempt(job, attempt, log, opts);
+    const { outcome, output } = await slots.use(() => runAttempt(job, attempt, log, opts));
     const attemptStatus = statusOf(outcome);
     await opts.recorder.attemptFinished(opts.runId, job.name, attempt, {
       status: attemptStatus,
@@ -141,7 +151,10 @@ async function runJob(
       return finish({ status: 'passed', attempts: attempt, cacheKey: lookup.key }, log);
     }
     if (attemptStatus === 'cancelled') {
-      return finish({ status: 'cancelled', attempts: attempt, cacheKey: lookup.key, reason: 'cancelled' }, log);
+      return finish(
+        { status: 'cancelled', attempts: attempt, cacheKey: lookup.key, reason: 'cancelled' },
+        log,
+      );
     }
     const why = describeFailure(outcome, job.timeoutMs);
     const willRetry = attempt < maxAttempts && !opts.signal.aborted;
@@ -174,7 +187,14 @@ async function runAttempt(job: PlannedJob, attempt: number, log: JobLog, opts: S
     TANDEM_ATTEMPT: String(attempt),
   };
   const outcome = await opts.executor.run(
-    { name: job.name, script: job.run, cwd: job.cwd, env, timeoutMs: job.timeoutMs, killGraceMs: opts.killGraceMs },
+    {
+      name: job.name,
+      script: job.run,
+      cwd: job.cwd,
+      env,
+      timeoutMs: job.timeoutMs,
+      killGraceMs: opts.killGraceMs,
+    },
     { write: (chunk) => emit(masker.write(chunk)) },
     opts.signal,
   );
