@@ -78,7 +78,9 @@ describe('config errors through the real CLI', () => {
   it('a wrong type: exit 2 with its line and what was expected', async () => {
     const result = await validate(VALID.replace('retries: 1', 'retries: two'));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/tandem\.yaml:13:\d+: pipeline\.jobs\.test\.retries: expected an integer.*got a string "two"/);
+    expect(result.stderr).toMatch(
+      /tandem\.yaml:13:\d+: pipeline\.jobs\.test\.retries: expected an integer.*got a string "two"/,
+    );
   });
 
   it('--json reports the issues as data', async () => {
