@@ -11,6 +11,9 @@ await build({
   format: 'esm',
   target: 'node20.19',
   sourcemap: true,
+  // Less to parse at every start; stack traces map back through the source map.
+  minify: true,
+  keepNames: true,
   // Native addon: loaded from node_modules at run time.
   external: ['better-sqlite3'],
   // Bundled CommonJS dependencies call require(); give them one.

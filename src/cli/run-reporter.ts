@@ -1,6 +1,6 @@
-import { formatDuration } from '../config/duration.js';
 import type { RunObserver } from '../pipeline/run/ports.js';
 import type { JobResult, PlannedJob, RunStatus } from '../pipeline/types.js';
+import { formatDuration } from '../util/duration.js';
 import type { Colors } from './output.js';
 
 const MAX_PREFIX = 28;

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { isAlias, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { TandemError } from '../errors.js';
 import { ConfigError, type ConfigIssue, type ConfigPath } from './errors.js';
@@ -82,7 +82,8 @@ export async function loadConfig(opts: { config?: string; cwd: string }): Promis
       );
     }
     file = found;
-    shown = found;
+    // Relative to where the user stands, as editors and terminals link it: `tandem.yaml:12:7`.
+    shown = relative(cwd, found) || found;
   }
 
   let text: string;

@@ -1,4 +1,4 @@
-import { Kysely, Migrator, type Transaction } from 'kysely';
+import { Kysely, Migrator, sql, type Transaction } from 'kysely';
 import { TandemError } from '../errors.js';
 import type { Database } from './database.js';
 import type { StoreBackend, StoreEngine } from './engine.js';
@@ -53,8 +53,22 @@ export async function createStore(backend: StoreBackend): Promise<Store> {
   };
 }
 
+/** True when every known migration is recorded: one query instead of the Migrator's locking dance. */
+async function isUpToDate(db: Kysely<Database>, names: string[]): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    const applied = new Set(rows.map((r) => r.name));
+    return applied.size === names.length && names.every((name) => applied.has(name));
+  } catch {
+    return false; // no migration table yet
+  }
+}
+
 async function migrate(db: Kysely<Database>, backend: StoreBackend): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(backend.engine) });
+  const provider = migrationProvider(backend.engine);
+  // Every CLI call opens the store, so the common case (nothing to do) must be cheap.
+  if (await isUpToDate(db, Object.keys(await provider.getMigrations()))) return;
+  const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { initProject } from '../../init/init.js';
 import { colorEnabled, colors, type GlobalOptions, runAction } from '../output.js';
 
 interface InitOptions {
@@ -36,6 +35,7 @@ Exit codes: 0 written, 1 tandem.yaml already exists (pass --force) or cannot be 
           throw new UsageError('init writes DIR/tandem.yaml and takes no --config; use --dir DIR');
         }
         const cwd = process.cwd();
+        const { initProject } = await import('../../init/init.js');
         const { file, detection } = await initProject({ dir: options.dir ?? cwd, force: options.force });
         const jobs = detection.jobs.map((j) => j.name);
         if (json) {

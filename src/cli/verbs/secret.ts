@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { TandemError } from '../../errors.js';
-import { assertSecretName, openVault, type Vault } from '../../secrets/vault.js';
-import { openStore } from '../../store/open.js';
+import type { Vault } from '../../secrets/vault.js';
 import { type GlobalOptions, runAction } from '../output.js';
 
 /** `tandem secret set|list|rm`: encrypted project secrets. Offline; values are never printed. */
@@ -35,7 +33,7 @@ One trailing newline is removed from the value; an empty value is refused.`,
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       await runAction(Boolean(globals.json), async () => {
-        assertSecretName(name);
+        (await import('../../secrets/vault.js')).assertSecretName(name);
         const root = await projectRoot(globals);
         const value = await readValue(name);
         if (value.length === 0) {
@@ -102,7 +100,7 @@ Exit codes: 0 removed, 1 no such secret, 2 invalid name.`,
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       await runAction(Boolean(globals.json), async () => {
-        assertSecretName(name);
+        (await import('../../secrets/vault.js')).assertSecretName(name);
         const root = await projectRoot(globals);
         const removed = await withVault(root, (vault) => vault.remove(name));
         if (!removed) {
@@ -119,11 +117,17 @@ Exit codes: 0 removed, 1 no such secret, 2 invalid name.`,
     });
 }
 
+// The store and the config loader are imported when a subcommand runs, so `--help` stays fast.
 async function projectRoot(globals: GlobalOptions): Promise<string> {
+  const { loadConfig } = await import('../../config/load.js');
   return (await loadConfig({ config: globals.config, cwd: process.cwd() })).dir;
 }
 
 async function withVault<T>(root: string, fn: (vault: Vault) => Promise<T>): Promise<T> {
+  const [{ openStore }, { openVault }] = await Promise.all([
+    import('../../store/open.js'),
+    import('../../secrets/vault.js'),
+  ]);
   const store = await openStore(root);
   try {
     return await fn(openVault(store, root, process.env));

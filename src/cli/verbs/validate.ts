@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { planPipeline } from '../../pipeline/plan/plan.js';
 import { type GlobalOptions, runAction } from '../output.js';
 
 /** `tandem validate`: schema, positions, then the same planning checks `run` does. Offline. */
@@ -20,6 +18,10 @@ Exit codes: 0 valid, 2 invalid (each problem printed as file:line:col).`,
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       await runAction(Boolean(globals.json), async () => {
+        const [{ loadConfig }, { planPipeline }] = await Promise.all([
+          import('../../config/load.js'),
+          import('../../pipeline/plan/plan.js'),
+        ]);
         const loaded = await loadConfig({ config: globals.config, cwd: process.cwd() });
         // Secrets are not needed to validate: an unknown secret is reported by `run`.
         const plan = planPipeline(loaded, { env: process.env, secrets: undefined });

@@ -4,6 +4,7 @@ import { type CacheManifest, SPEC_FIELDS, type SpecField } from './types.js';
 const MAX_PER_KIND = 10;
 
 const SPEC_REASONS: Record<SpecField, string> = {
+  name: 'job name changed',
   run: 'command changed',
   workingDirectory: 'working directory changed',
   matrix: 'matrix values changed',

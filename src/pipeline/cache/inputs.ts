@@ -27,12 +27,20 @@ export async function listInputFiles(
   cwd: string,
   inputs: string[] | undefined,
   outputs: string[],
+  opts: { listings?: Map<string, Promise<string[]>> } = {},
 ): Promise<string[]> {
   let files: string[];
   if (inputs !== undefined) {
     files = await globFiles(cwd, inputs, ALWAYS_IGNORED);
   } else {
-    const listed = (await gitListFiles(cwd)) ?? (await globFiles(cwd, ['**'], NO_GIT_IGNORED));
+    // One listing per directory and run is enough: content is still hashed per job, and
+    // files an upstream job creates are covered by its key, which is part of this one.
+    let listing = opts.listings?.get(cwd);
+    if (!listing) {
+      listing = gitListFiles(cwd).then((git) => git ?? globFiles(cwd, ['**'], NO_GIT_IGNORED));
+      opts.listings?.set(cwd, listing);
+    }
+    const listed = await listing;
     const isOutput = globMatcher(outputs);
     files = listed.filter((file) => !isOutput(file) && !hasIgnoredSegment(file));
   }

@@ -63,9 +63,14 @@ describe('computeCacheKey', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('ignores what does not change the result (name, timeout, retries)', () => {
-    const other = { ...job, name: 'renamed', timeoutMs: 1, retries: 3 };
+  it('ignores what does not change the result (timeout, retries)', () => {
+    const other = { ...job, timeoutMs: 1, retries: 3 };
     expect(computeCacheKey({ ...base, job: other }).key).toBe(computeCacheKey(base).key);
+  });
+
+  it('never shares a key between two jobs with the same command', () => {
+    const other = { ...job, name: 'renamed' };
+    expect(computeCacheKey({ ...base, job: other }).key).not.toBe(computeCacheKey(base).key);
   });
 
   it('keeps raw env values and the script out of the manifest', () => {

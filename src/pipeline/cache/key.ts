@@ -3,7 +3,7 @@ import { canonicalJson, sha256 } from './hash.js';
 import { type CacheManifest, SPEC_FIELDS, type SpecField } from './types.js';
 
 /** The salt of every key: bump it when what goes into a key, or an entry's format, changes. */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 const SHORT_KEY_LENGTH = 16;
 
 export interface CacheKeyInput {
@@ -18,12 +18,15 @@ export interface CacheKeyInput {
 
 /**
  * The job's content-addressed cache key (sha256 hex) and the manifest of what it covers:
- * the interpolated spec (run, workingDirectory, matrix, inputs, outputs, if), the env, the
+ * the interpolated spec (name, run, workingDirectory, matrix, inputs, outputs, if), the env, the
  * input files' hashes and the keys of the needed jobs, salted with CACHE_VERSION.
  */
 export function computeCacheKey(input: CacheKeyInput): { key: string; manifest: CacheManifest } {
   const { job } = input;
+  // The name is part of the key, as in Turborepo: two jobs with the same command never share
+  // an entry, so a job's replayed log and outputs are always its own.
   const specValues: Record<SpecField, unknown> = {
+    name: job.name,
     run: job.run,
     workingDirectory: job.workingDirectory,
     matrix: job.matrix,

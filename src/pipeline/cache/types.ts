@@ -19,7 +19,7 @@ export interface CacheManifest {
   needs: Record<string, string>;
 }
 
-export const SPEC_FIELDS = ['run', 'workingDirectory', 'matrix', 'inputs', 'outputs', 'if'] as const;
+export const SPEC_FIELDS = ['name', 'run', 'workingDirectory', 'matrix', 'inputs', 'outputs', 'if'] as const;
 export type SpecField = (typeof SPEC_FIELDS)[number];
 
 /** One cached output, as recorded in meta.json. */

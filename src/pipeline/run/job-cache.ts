@@ -18,9 +18,10 @@ import type { JobCache } from './ports.js';
 export function createJobCache(root: string, opts: { maxBytes?: number } = {}): JobCache {
   const store = new CacheStore(root, opts);
   const manifests = new Map<string, CacheManifest>();
+  const listings = new Map<string, Promise<string[]>>();
   return {
     async lookup(job, neededKeys, { read, explain }) {
-      const files = await listInputFiles(root, job.cwd, job.inputs, job.outputs);
+      const files = await listInputFiles(root, job.cwd, job.inputs, job.outputs, { listings });
       const hashes = await hashFiles(root, files);
       const { key, manifest } = computeCacheKey({ job, neededKeys, files: hashes, envForKey: job.env });
       manifests.set(job.name, manifest);
@@ -33,7 +34,9 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
               log: entry.log,
               restore: async () => {
                 await store.restore(entry);
-                await store.recordManifest(job.name, manifest);
+                // Explain compares with the last hit: record it, unless it is the same entry again.
+                const last = await store.lastManifest(job.name);
+                if (last?.key !== manifest.key) await store.recordManifest(job.name, manifest);
               },
             },
           };

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import type { ExecOutcome, Executor } from '../executors/types.js';
 import { evaluateCondition } from '../expressions/evaluate.js';
 import type { AttemptStatus, JobResult, Plan, PlannedJob, RunRecorder, RunStatus } from '../types.js';
@@ -87,7 +87,8 @@ async function runJob(
   slots: Semaphore,
   opts: SchedulerOptions,
 ): Promise<JobResult> {
-  const started = opts.now();
+  // A job's duration counts from when its command starts (or its cache lookup), not its wait for a slot.
+  let started = opts.now();
   const finish = async (result: Omit<JobResult, 'name' | 'durationMs'>, log?: JobLog): Promise<JobResult> => {
     const full: JobResult = { name: job.name, durationMs: opts.now() - started, ...result };
     const logPath = log ? await log.close() : null;
@@ -138,7 +139,10 @@ async function runJob(
 
   const maxAttempts = job.retries + 1;
   for (let attempt = 1; ; attempt++) {
-    const { outcome, output } = await slots.use(() => runAttempt(job, attempt, log, opts));
+    const { outcome, output } = await slots.use(() => {
+      if (attempt === 1) started = opts.now();
+      return runAttempt(job, attempt, log, opts);
+    });
     const attemptStatus = statusOf(outcome);
     await opts.recorder.attemptFinished(opts.runId, job.name, attempt, {
       status: attemptStatus,
