@@ -5,6 +5,6 @@ mkdirSync('dist', { recursive: true });
 cpSync('src', 'dist/src', { recursive: true });
 writeFileSync(
   'dist/hello.js',
-  "import { greet } from './src/greet.js';\nconsole.log(greet('Tandem', process.argv[2] ?? 'en'));\n",
+  "import { greet } from './src/greet.js';\n\nconsole.log(greet('Tandem', process.argv[2] ?? 'en'));\n",
 );
 console.log('built dist/hello.js');
