@@ -61,8 +61,7 @@ export const jobSchema = z
       .max(10)
       .optional()
       .meta({
-        description:
-          'Extra attempts when the job fails (not when it times out on the last attempt). Default: 0.',
+        description: 'Extra attempts after a failure or a timeout (not after a cancellation). Default: 0.',
         examples: [2],
       }),
     matrix: z
