@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   collect,
@@ -13,6 +14,25 @@ import {
 } from '../helpers/cli.js';
 
 const dirs: string[] = [];
+/** Reads the run's rows straight from the store's SQLite file. */
+function recorded(dir: string) {
+  const db = new Database(path.join(dir, '.tandem/tandem.db'), { readonly: true });
+  try {
+    return {
+      runs: db.prepare('select status from pipeline_runs').all() as Array<{ status: string }>,
+      jobs: db
+        .prepare('select name, status, attempts, reason from pipeline_jobs order by position')
+        .all() as Array<Record<string, unknown>>,
+      attempts: db.prepare('select job, attempt, status from job_attempts order by job, attempt').all(),
+      events: (db.prepare('select type from events order by id').all() as Array<{ type: string }>).map(
+        (e) => e.type,
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
 function project(files: Record<string, string>, opts: { git?: boolean } = {}): string {
   const dir = makeProject(files, opts);
   dirs.push(dir);
@@ -48,6 +68,7 @@ pipeline:
     for (const job of json.jobs) {
       expect(Object.keys(job).sort()).toEqual(['attempts', 'cacheKey', 'durationMs', 'name', 'status']);
     }
+    expect(recorded(dir).jobs.find((j) => j.name === 'test')?.reason).toBe('needed job "build" failed');
   });
 
   it('kills a job that runs past its timeout, children included', async () => {
@@ -95,6 +116,21 @@ pipeline:
       expect(result.code).toBe(0);
       expect(parseRunJson(result).jobs[0]).toMatchObject({ status: 'passed', attempts: 2 });
       expect(result.stderr).toMatch(/attempt 1 failed \(exit code 1\); retrying/);
+      const store = recorded(dir);
+      expect(store.runs).toEqual([{ status: 'passed' }]);
+      expect(store.attempts).toEqual([
+        { job: 'flaky', attempt: 1, status: 'failed' },
+        { job: 'flaky', attempt: 2, status: 'passed' },
+      ]);
+      expect(store.events).toEqual([
+        'pipeline.run.started',
+        'pipeline.job.attempt.started',
+        'pipeline.job.attempt.finished',
+        'pipeline.job.attempt.started',
+        'pipeline.job.attempt.finished',
+        'pipeline.job.finished',
+        'pipeline.run.finished',
+      ]);
     } finally {
       removeProject(counter);
     }
@@ -133,6 +169,9 @@ pipeline:
     for (const file of pidFiles) {
       expect(isAlive(Number(readFileSync(file, 'utf8')))).toBe(false);
     }
+    const store = recorded(dir);
+    expect(store.runs).toEqual([{ status: 'cancelled' }]);
+    expect(store.jobs.map((j) => j.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
   });
 
   it('serves a second run from the cache, then misses after an input edit and --explain names the file', async () => {
