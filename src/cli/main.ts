@@ -1,4 +1,6 @@
-#!/usr/bin/env node
 import { main } from './program.js';
 
-await main(process.argv);
+main(process.argv).catch((err: unknown) => {
+  process.stderr.write(`tandem: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
