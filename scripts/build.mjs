@@ -2,6 +2,7 @@
 // with a V8 code cache (dist/cli/main.js, see scripts/launcher.mjs). Loading one file
 // instead of hundreds of modules (Kysely alone is ~300), compiled once, is what keeps
 // `tandem` quick to start. Types are checked by `npm run typecheck`; this only bundles.
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -15,12 +16,16 @@ await build({
   target: 'node20.19',
   sourcemap: true,
   // Less to parse; stack traces map back through the source map.
-  minify: process.env.TANDEM_BUILD_DEBUG !== "1",
+  minify: process.env.TANDEM_BUILD_DEBUG !== '1',
   keepNames: true,
   // Native addon: loaded from node_modules at run time.
   external: ['better-sqlite3'],
   // ESM dependencies (fdir) use import.meta.url, which a CommonJS bundle must provide.
-  define: { 'import.meta.url': '__tandemImportMetaUrl' },
+  define: {
+    'import.meta.url': '__tandemImportMetaUrl',
+    // Snapshots of validated config are only trusted by the build that wrote them.
+    __TANDEM_BUILD_ID__: JSON.stringify(`${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`),
+  },
   banner: { js: "var __tandemImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

@@ -22,7 +22,11 @@ function cacheFile() {
     const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
     const { size, mtimeMs } = statSync(bundle);
     const tag = `${process.version}-${size}-${Math.round(mtimeMs)}`;
-    return path.join(base, 'tandem', `compile-${Buffer.from(bundle).toString('base64url').slice(-40)}-${tag}.bin`);
+    return path.join(
+      base,
+      'tandem',
+      `compile-${Buffer.from(bundle).toString('base64url').slice(-40)}-${tag}.bin`,
+    );
   } catch {
     return undefined;
   }

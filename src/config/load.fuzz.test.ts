@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${{ }} syntax of tandem.yaml, not JS templates
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
-import { loadConfigFromString } from './load.js';
+import { loadConfigFromString } from './parse.js';
 
 /** Whatever the text, loadConfigFromString returns a config or throws a ConfigError located in the file. */
 

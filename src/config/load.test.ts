@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TandemError } from '../errors.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { loadConfig, loadConfigFromString } from './load.js';
+import { loadConfig } from './load.js';
+import { loadConfigFromString } from './parse.js';
 import { EXAMPLE_CONFIG } from './reference-doc.js';
 
 const VALID = `project: shop

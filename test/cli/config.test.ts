@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProject, runCli } from '../helpers/cli.js';
@@ -83,6 +83,28 @@ describe('config errors through the real CLI', () => {
     );
   });
 
+  it('run reuses the validated config of an unchanged file, positions included, and rereads a changed one', async () => {
+    const dir = makeProject({
+      'tandem.yaml': 'project: t\npipeline:\n  jobs:\n    greet:\n      run: echo "${{ env.WHO }}"\n',
+    });
+    dirs.push(dir);
+    expect((await runCli(['run'], { cwd: dir, env: { WHO: 'a' } })).code).toBe(0);
+    expect(existsSync(path.join(dir, '.tandem/config-snapshot.json'))).toBe(true);
+    // Same bytes, so the snapshot is used; the missing variable is still reported at its line.
+    const missing = await runCli(['run'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /tandem\.yaml:5:12: pipeline\.jobs\.greet\.run: environment variable "WHO" is not set/,
+    );
+    writeFileSync(
+      path.join(dir, 'tandem.yaml'),
+      'project: t\npipeline:\n  jobs:\n    greet:\n      rn: echo hi\n',
+    );
+    const changed = await runCli(['run'], { cwd: dir });
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/tandem\.yaml:5:7: .*unknown key "rn".*did you mean "run"/);
+  });
+
   it('--json reports the issues as data', async () => {
     const dir = makeProject({ 'tandem.yaml': VALID.replace('retries: 1', 'retries: -1') });
     dirs.push(dir);
@@ -142,7 +164,6 @@ describe('config errors through the real CLI', () => {
             ? text.slice(0, at) + piece + text.slice(at + 1)
             : text.slice(0, at) + text.slice(at + 2);
       }
-      const { writeFileSync } = await import('node:fs');
       writeFileSync(file, text);
       const result = await runCli(['validate'], { cwd: dir });
       expect([0, 2], `${text}\n${result.stderr}`).toContain(result.code);

@@ -40,7 +40,7 @@ Exit codes: 0 all passed, 1 a job failed or the run was cancelled, 2 invalid con
           import('../../config/load.js'),
           import('../../pipeline/run/run-pipeline.js'),
         ]);
-        const loaded = await loadConfig({ config: globals.config, cwd: process.cwd() });
+        const loaded = await loadConfig({ config: globals.config, cwd: process.cwd(), snapshot: true });
         const stream = json ? process.stderr : process.stdout;
         const palette = colors(colorEnabled(stream));
         const write = (text: string) => stream.write(text);

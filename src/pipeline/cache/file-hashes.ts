@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { logger } from '../../log/logger.js';
 import { mapLimit, writeFileAtomic } from './fs-util.js';
 import { sha256File } from './hash.js';
@@ -17,7 +17,7 @@ const statEntrySchema = z.object({
   size: z.number(),
   mtimeMs: z.number(),
   ino: z.number(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 const statCacheSchema = z.object({ version: z.literal(1), files: z.record(z.string(), statEntrySchema) });
 type StatEntry = z.infer<typeof statEntrySchema>;

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { lstat, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { glob } from 'tinyglobby';
 import { logger } from '../../log/logger.js';
 import { errnoCode, mapLimit } from './fs-util.js';
 
@@ -55,6 +54,8 @@ export async function listOutputFiles(root: string, cwd: string, outputs: string
 
 async function globFiles(cwd: string, patterns: string[], ignore: string[]): Promise<string[]> {
   if (!patterns.some((p) => !p.startsWith('!'))) return [];
+  // Loaded on first use: jobs without globs (the default inputs come from git) never need it.
+  const { glob } = await import('tinyglobby');
   return glob(patterns, { cwd, dot: true, onlyFiles: true, ignore });
 }
 
