@@ -1,4 +1,5 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, isSafeLinkTarget, isSafeRelativePath, mapLimit } from './fs-util.js';
 import { sha256, sha256File } from './hash.js';
@@ -13,9 +14,11 @@ const VERIFY_CONCURRENCY = 8;
  * size and sha256. Returns the entry, or in words why it is corrupt.
  */
 export async function readVerifiedEntry(dir: string, key: string): Promise<CacheEntry | string> {
+  // Small files on every hit: synchronous reads skip the thread-pool round trips (open, stat,
+  // read, close) that made a promise-based readFile cost ~1 ms each.
   let text: string;
   try {
-    text = await readFile(join(dir, 'meta.json'), 'utf8');
+    text = readFileSync(join(dir, 'meta.json'), 'utf8');
   } catch (err) {
     return errnoCode(err) === 'ENOENT'
       ? 'meta.json is missing'
@@ -44,7 +47,7 @@ export async function readVerifiedEntry(dir: string, key: string): Promise<Cache
 
   let log: Buffer;
   try {
-    log = await readFile(join(dir, 'log.txt'));
+    log = readFileSync(join(dir, 'log.txt'));
   } catch {
     return 'log.txt is missing';
   }
@@ -55,7 +58,7 @@ export async function readVerifiedEntry(dir: string, key: string): Promise<Cache
   const files = meta.outputs.filter((o) => o.type === 'file');
   let realOutputs: string;
   try {
-    realOutputs = await realpath(outputsDir);
+    realOutputs = realpathSync(outputsDir);
   } catch {
     return 'the outputs directory is missing';
   }

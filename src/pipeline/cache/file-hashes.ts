@@ -1,4 +1,5 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
 import { logger } from '../../log/logger.js';
@@ -61,7 +62,7 @@ export async function hashFiles(root: string, files: string[]): Promise<Map<stri
 async function loadStatCache(path: string, quiet = false): Promise<Record<string, StatEntry>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return Object.create(null) as Record<string, StatEntry>;
   }

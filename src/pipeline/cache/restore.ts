@@ -24,6 +24,7 @@ export async function restoreOutputs(root: string, entryDir: string, outputs: Ca
       );
     }
   }
+  if (outputs.length === 0) return;
   const realRoot = await realpath(root);
   await mapLimit(outputs, RESTORE_CONCURRENCY, async (output) => {
     const dest = join(root, output.path);

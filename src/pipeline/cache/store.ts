@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import {
   copyFile,
   lstat,
@@ -9,7 +10,6 @@ import {
   rename,
   rm,
   stat,
-  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -77,7 +77,7 @@ export class CacheStore {
   async get(key: string): Promise<CacheEntry | undefined> {
     if (!KEY_PATTERN.test(key)) return undefined;
     const dir = this.#entryDir(key);
-    if (!(await exists(dir))) return undefined;
+    if (!existsSync(dir)) return undefined;
     let result: CacheEntry | string;
     try {
       result = await readVerifiedEntry(dir, key);
@@ -90,7 +90,11 @@ export class CacheStore {
       return undefined;
     }
     const now = new Date();
-    await utimes(join(dir, 'usage.json'), now, now).catch(() => undefined);
+    try {
+      utimesSync(join(dir, 'usage.json'), now, now);
+    } catch {
+      // Only the LRU order suffers.
+    }
     return result;
   }
 
@@ -133,7 +137,7 @@ export class CacheStore {
   /** The manifest of the job's most recent hit or stored entry, to explain a miss. */
   async lastManifest(jobName: string): Promise<CacheManifest | undefined> {
     try {
-      const text = await readFile(this.#lastPath(jobName), 'utf8');
+      const text = readFileSync(this.#lastPath(jobName), 'utf8');
       const parsed = lastSchema.safeParse(JSON.parse(text));
       return parsed.success && parsed.data.jobName === jobName ? parsed.data.manifest : undefined;
     } catch {

@@ -19,6 +19,9 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
   const store = new CacheStore(root, opts);
   const manifests = new Map<string, CacheManifest>();
   const listings = new Map<string, Promise<string[]>>();
+  // Most jobs run at the root with default inputs: start listing its files now, while the run
+  // is being set up, instead of when the first job asks.
+  void listInputFiles(root, root, undefined, [], { listings }).catch(() => undefined);
   return {
     async lookup(job, neededKeys, { read, explain }) {
       const files = await listInputFiles(root, job.cwd, job.inputs, job.outputs, { listings });
@@ -35,8 +38,9 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
               restore: async () => {
                 await store.restore(entry);
                 // Explain compares with the last hit: record it, unless it is the same entry again.
+                // Not awaited: it only matters to a later run, and never fails (it logs).
                 const last = await store.lastManifest(job.name);
-                if (last?.key !== manifest.key) await store.recordManifest(job.name, manifest);
+                if (last?.key !== manifest.key) void store.recordManifest(job.name, manifest);
               },
             },
           };

@@ -38,6 +38,9 @@ const KILL_GRACE_MS = 5000;
 /** `tandem run`: plans (a config error runs nothing), records, schedules, records the outcome. */
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipelineOutcome> {
   const { loaded } = opts;
+  const maxBytes = Number(opts.env.TANDEM_CACHE_MAX_BYTES) || undefined;
+  // Created first: it starts listing the project's files in the background.
+  const cache = createJobCache(loaded.dir, { maxBytes });
   const store = await openStore(loaded.dir);
   try {
     const secrets = await openVault(store, loaded.dir, opts.env).toSecretSource();
@@ -54,12 +57,11 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipeline
       startedAt: new Date(),
     });
     const secretValues = secrets.values();
-    const maxBytes = Number(opts.env.TANDEM_CACHE_MAX_BYTES) || undefined;
     const outcome = await schedule({
       runId,
       plan,
       executor: createLocalExecutor(),
-      cache: createJobCache(loaded.dir, { maxBytes }),
+      cache,
       recorder: store.runs,
       observer,
       openLog: (job) => openJobLogFile(loaded.dir, runId, job.name),
