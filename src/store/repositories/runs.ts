@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import { TandemError } from '../../errors.js';
 import type { RunRecorder } from '../../pipeline/types.js';
 import type {
@@ -112,13 +112,7 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
 
     attemptStarted(runId, job, attempt, startedAt) {
       return db.transaction().execute(async (trx) => {
-        await ensureJob(trx, runId, job);
-        await trx
-          .updateTable('pipeline_jobs')
-          .set({ status: 'running', attempts: attempt })
-          .where('run_id', '=', runId)
-          .where('name', '=', job)
-          .execute();
+        await setJob(trx, runId, job, { status: 'running', attempts: attempt });
         await trx
           .insertInto('job_attempts')
           .values({
@@ -138,7 +132,6 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
 
     attemptFinished(runId, job, attempt, outcome) {
       return db.transaction().execute(async (trx) => {
-        await ensureJob(trx, runId, job);
         const finished = {
           status: outcome.status,
           exit_code: outcome.exitCode,
@@ -153,6 +146,7 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
           .where('attempt', '=', attempt)
           .executeTakeFirst();
         if (numUpdatedRows === 0n) {
+          await ensureJob(trx, runId, job);
           // The start was never recorded; keep the attempt anyway, dated back by its duration.
           const startedAt = new Date(outcome.finishedAt.getTime() - outcome.durationMs).toISOString();
           await trx
@@ -172,22 +166,16 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
 
     jobFinished(runId, result, logPath, finishedAt) {
       return db.transaction().execute(async (trx) => {
-        await ensureJob(trx, runId, result.name);
         const durationMs = Math.round(result.durationMs);
-        await trx
-          .updateTable('pipeline_jobs')
-          .set({
-            status: result.status,
-            cache_key: result.cacheKey,
-            attempts: result.attempts,
-            duration_ms: durationMs,
-            reason: result.reason ?? null,
-            log_path: logPath,
-            finished_at: finishedAt.toISOString(),
-          })
-          .where('run_id', '=', runId)
-          .where('name', '=', result.name)
-          .execute();
+        await setJob(trx, runId, result.name, {
+          status: result.status,
+          cache_key: result.cacheKey,
+          attempts: result.attempts,
+          duration_ms: durationMs,
+          reason: result.reason ?? null,
+          log_path: logPath,
+          finished_at: finishedAt.toISOString(),
+        });
         await event(trx, 'pipeline.job.finished', runId, finishedAt, {
           job: result.name,
           status: result.status,
@@ -257,6 +245,24 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
 }
 
 /** The job's row, added at the end of the plan when runStarted did not list it. */
+/**
+ * Updates a job's row. The common case is one UPDATE; only when no row matched does it check
+ * the run (unknown: TANDEM_RUN_UNKNOWN) and add the job, so recording a job costs no reads.
+ */
+async function setJob(
+  trx: DbHandle,
+  runId: string,
+  job: string,
+  values: Updateable<PipelineJobsTable>,
+): Promise<void> {
+  const update = () =>
+    trx.updateTable('pipeline_jobs').set(values).where('run_id', '=', runId).where('name', '=', job);
+  const { numUpdatedRows } = await update().executeTakeFirst();
+  if (numUpdatedRows > 0n) return;
+  await ensureJob(trx, runId, job);
+  await update().execute();
+}
+
 async function ensureJob(trx: DbHandle, runId: string, job: string): Promise<void> {
   const run = await trx.selectFrom('pipeline_runs').select('id').where('id', '=', runId).executeTakeFirst();
   if (!run) throw unknownRun(runId);
