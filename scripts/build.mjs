@@ -18,8 +18,9 @@ await build({
   // Less to parse; stack traces map back through the source map.
   minify: process.env.TANDEM_BUILD_DEBUG !== '1',
   keepNames: true,
-  // Native addon: loaded from node_modules at run time.
-  external: ['better-sqlite3'],
+  // better-sqlite3's JavaScript is bundled; its native addon is loaded from node_modules by
+  // path (src/store/sqlite/backend.ts), so `bindings`, its path prober, is never needed.
+  external: ['bindings'],
   // ESM dependencies (fdir) use import.meta.url, which a CommonJS bundle must provide.
   define: {
     'import.meta.url': '__tandemImportMetaUrl',

@@ -14,6 +14,19 @@ export function createProgram(): Command {
     .option('--config <file>', 'tandem.yaml to use (default: found walking up from the working directory)')
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tandem init                 write a tandem.yaml for this repository
+  $ tandem run                  run the pipeline (cached jobs are replayed)
+  $ tandem run test --explain   run "test" and what it needs; say why caches missed
+  $ tandem validate --json      check tandem.yaml, machine-readable
+
+Exit codes: 0 success, 1 the operation failed, 2 bad usage or invalid config,
+3 the control plane cannot be reached. NO_COLOR turns colours off.
+Docs: docs/pipeline.md, docs/configuration.md`,
+    )
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(`tandem: ${text.replace(/^error: /, '')}`) });
   registerInit(program);

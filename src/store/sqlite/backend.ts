@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -12,6 +13,15 @@ import {
 import { TandemError } from '../../errors.js';
 import { logger } from '../../log/logger.js';
 import type { StoreBackend } from '../engine.js';
+
+/**
+ * The addon's path, given to better-sqlite3 directly: its default lookup (the `bindings`
+ * package) probes a dozen paths on every start, and this way its JavaScript can be bundled
+ * into the CLI while the native file stays in node_modules.
+ */
+const nativeBinding = createRequire(import.meta.url).resolve(
+  'better-sqlite3/build/Release/better_sqlite3.node',
+);
 
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -58,7 +68,7 @@ class TandemSqliteDialect extends SqliteDialect {
 export function openSqliteBackend(file: string): StoreBackend {
   let raw: BetterSqlite3.Database;
   try {
-    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS });
+    raw = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding });
   } catch (err) {
     throw unavailable(file, err);
   }
