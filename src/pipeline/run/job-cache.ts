@@ -8,6 +8,7 @@ import {
   listInputFiles,
   listOutputFiles,
 } from '../cache/index.js';
+import type { PlannedJob } from '../types.js';
 import type { JobCache } from './ports.js';
 
 /**
@@ -22,10 +23,26 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
   // Most jobs run at the root with default inputs: start listing its files now, while the run
   // is being set up, instead of when the first job asks.
   void listInputFiles(root, root, undefined, [], { listings }).catch(() => undefined);
+  // Jobs with the same directory and globs share their input hashes until the working tree may
+  // have changed (a command ran or outputs were restored): a cached pipeline hashes once.
+  let generation = 0;
+  const hashMemo = new Map<string, { generation: number; hashes: Promise<Map<string, string>> }>();
+  const inputHashes = (job: PlannedJob) => {
+    const memoKey = JSON.stringify([job.cwd, job.inputs ?? null, job.outputs]);
+    const memo = hashMemo.get(memoKey);
+    if (memo?.generation === generation) return memo.hashes;
+    const hashes = listInputFiles(root, job.cwd, job.inputs, job.outputs, { listings }).then((files) =>
+      hashFiles(root, files),
+    );
+    hashMemo.set(memoKey, { generation, hashes });
+    return hashes;
+  };
   return {
+    treeMayChange() {
+      generation++;
+    },
     async lookup(job, neededKeys, { read, explain }) {
-      const files = await listInputFiles(root, job.cwd, job.inputs, job.outputs, { listings });
-      const hashes = await hashFiles(root, files);
+      const hashes = await inputHashes(job);
       const { key, manifest } = computeCacheKey({ job, neededKeys, files: hashes, envForKey: job.env });
       manifests.set(job.name, manifest);
       if (read) {
@@ -36,6 +53,7 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
             hit: {
               log: entry.log,
               restore: async () => {
+                if (entry.outputs.length > 0) generation++;
                 await store.restore(entry);
                 // Explain compares with the last hit: record it, unless it is the same entry again.
                 // Not awaited: it only matters to a later run, and never fails (it logs).

@@ -20,6 +20,8 @@ export interface JobCache {
     neededKeys: Record<string, string>,
     opts: { read: boolean; explain: boolean },
   ): Promise<CacheLookup>;
+  /** Files may have changed (a command starts or ends): input hashes must be taken afresh. */
+  treeMayChange?(): void;
   /** Stores a passed job's masked log and outputs under its key. Never throws: a cache is optional. */
   save(job: PlannedJob, key: string, log: string): Promise<void>;
 }

@@ -243,3 +243,21 @@ describe('schedule (fake executor, fake cache, fake clock)', () => {
     expect(reasons).toEqual(['no earlier cache entry for this job']);
   });
 });
+
+describe('schedule and the cache (fake cache)', () => {
+  it('tells the cache the tree may change around every command, never for a replay', async () => {
+    const cache = new FakeCache();
+    const calls: string[] = [];
+    const tracking: JobCache = {
+      lookup: (j, n, o) => cache.lookup(j, n, o),
+      save: (j, k, l) => cache.save(j, k, l),
+      treeMayChange: () => void calls.push('change'),
+    };
+    const jobs = [job('a'), job('b', { needs: ['a'] })];
+    await schedule(options(jobs, new FakeExecutor({}), { cache: tracking }));
+    expect(calls).toEqual(['change', 'change', 'change', 'change']);
+    calls.length = 0;
+    await schedule(options(jobs, new FakeExecutor({}), { cache: tracking }));
+    expect(calls).toEqual([]);
+  });
+});

@@ -172,6 +172,7 @@ async function runJob(
 }
 
 async function runAttempt(job: PlannedJob, attempt: number, log: JobLog, opts: SchedulerOptions) {
+  opts.cache.treeMayChange?.();
   await opts.recorder.attemptStarted(opts.runId, job.name, attempt, new Date(opts.now()));
   opts.observer.jobStarted?.(job, attempt);
   const masker = opts.createMasker();
@@ -203,6 +204,8 @@ async function runAttempt(job: PlannedJob, attempt: number, log: JobLog, opts: S
     opts.signal,
   );
   emit(masker.flush());
+  // Also after: hashes taken while the command ran may be of files it was still writing.
+  opts.cache.treeMayChange?.();
   return { outcome, output };
 }
 
