@@ -87,8 +87,9 @@ export async function writeSnapshot(loaded: LoadedConfig, _shown: string, text: 
   const walk = (value: unknown, at: Array<string | number>) => {
     const { line, col } = loaded.positionOf(at);
     positions.push([JSON.stringify(at), line, col]);
-    if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...at, i]));
-    else if (value !== null && typeof value === 'object') {
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) walk(item, [...at, i]);
+    } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) walk(item, [...at, key]);
     }
   };

@@ -85,6 +85,7 @@ describe('config errors through the real CLI', () => {
 
   it('run reuses the validated config of an unchanged file, positions included, and rereads a changed one', async () => {
     const dir = makeProject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: tandem.yaml's ${{ }} syntax, not a JS template
       'tandem.yaml': 'project: t\npipeline:\n  jobs:\n    greet:\n      run: echo "${{ env.WHO }}"\n',
     });
     dirs.push(dir);
