@@ -6,7 +6,7 @@
 // (module.enableCompileCache arrived in 22.1). V8 rejects cached data that does not match
 // the source, so a stale or foreign cache only costs a recompile. The cache lives in the
 // user's own cache directory (never a shared /tmp path another user could plant).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,11 @@ import { Script } from 'node:vm';
 
 const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tandem.cjs');
 const source = readFileSync(bundle, 'utf8');
+
+/** One cache per installed bundle: its file name starts with this, followed by the build's tag. */
+function cachePrefix() {
+  return `compile-${Buffer.from(bundle).toString('base64url').slice(-40)}-`;
+}
 
 function cacheFile() {
   if (process.env.TANDEM_NO_COMPILE_CACHE) return undefined;
@@ -53,6 +58,12 @@ if (cachePath && (cachedData === undefined || script.cachedDataRejected)) {
       const temp = `${cachePath}.${process.pid}.tmp`;
       writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
       renameSync(temp, cachePath);
+      // Caches of earlier builds of this same bundle are dead weight (~1 MB each): remove them.
+      const dir = path.dirname(cachePath);
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(cachePrefix()) && path.join(dir, name) !== cachePath)
+          rmSync(path.join(dir, name), { force: true });
+      }
     } catch {
       // A cache is an optimisation: never fail a command over it.
     }
