@@ -34,15 +34,18 @@ export class RunReporter implements RunObserver {
     this.#status(job, this.#c.dim(attempt > 1 ? `▶ attempt ${attempt}` : '▶ started'));
   }
 
-  jobOutput(job: PlannedJob, text: string): void {
+  /** A replayed (cached) log is dimmed on a terminal; its status line says `cached` either way. */
+  jobOutput(job: PlannedJob, text: string, replayed: boolean): void {
     const lines = `${this.#partial.get(job.name) ?? ''}${text}`.split('\n');
     this.#partial.set(job.name, lines.pop() ?? '');
-    for (const line of lines) this.#out(`${this.#prefix(job)} ${line}\n`);
+    const style = replayed ? this.#c.dim : (line: string) => line;
+    for (const line of lines) this.#out(`${this.#prefix(job)} ${style(line)}\n`);
+    if (replayed) this.#flush(job, style);
   }
 
-  #flush(job: PlannedJob): void {
+  #flush(job: PlannedJob, style: (line: string) => string = (line) => line): void {
     const rest = this.#partial.get(job.name);
-    if (rest) this.#out(`${this.#prefix(job)} ${rest}\n`);
+    if (rest) this.#out(`${this.#prefix(job)} ${style(rest)}\n`);
     this.#partial.delete(job.name);
   }
 
