@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { JobLog } from './ports.js';
 
@@ -11,21 +11,24 @@ export function logFileName(jobName: string): string {
   return `${safe}-${hash}.log`;
 }
 
-/** Keeps each job's masked log at `.tandem/runs/<runId>/<job>.log`. */
+/**
+ * Keeps each job's masked log at `.tandem/runs/<runId>/<job>.log`. Written synchronously through
+ * one descriptor: appends are small and local, and a stream's thread-pool round trips made
+ * closing a replayed log cost milliseconds on the critical path of a cached run.
+ */
 export function openJobLogFile(root: string, runId: string, jobName: string): JobLog {
   const relative = path.posix.join('.tandem', 'runs', runId, logFileName(jobName));
   const absolute = path.join(root, relative);
   mkdirSync(path.dirname(absolute), { recursive: true });
-  const stream = createWriteStream(absolute, { flags: 'a', mode: 0o600 });
+  let fd: number | undefined = openSync(absolute, 'a', 0o600);
   return {
     append(text) {
-      if (text.length > 0) stream.write(text);
+      if (fd !== undefined && text.length > 0) writeSync(fd, text);
     },
-    close() {
-      return new Promise((resolve, reject) => {
-        stream.once('error', reject);
-        stream.end(() => resolve(relative));
-      });
+    async close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      return relative;
     },
   };
 }
