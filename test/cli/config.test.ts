@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, removeProject, runCli } from '../helpers/cli.js';
+import { mulberry32, mutate } from '../helpers/yaml-mutations.js';
 
 const VALID = `project: shop
 pipeline:
@@ -127,44 +128,13 @@ describe('config errors through the real CLI', () => {
   });
 
   it('random mutations of a valid tandem.yaml never produce a stack trace', async () => {
-    let seed = 20261127;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
-    const pieces = [
-      ':',
-      '-',
-      '[',
-      ']',
-      '{',
-      '}',
-      '"',
-      "'",
-      '\t',
-      '\n',
-      '  ',
-      '${{',
-      '}}',
-      '*',
-      '&a',
-      '!!',
-      '0',
-      'true',
-    ];
+    const random = mulberry32(20261127);
     const dir = makeProject({ 'tandem.yaml': VALID });
     dirs.push(dir);
     const file = path.join(dir, 'tandem.yaml');
     for (let i = 0; i < 25; i++) {
       let text = VALID;
-      for (let m = 0; m < 1 + Math.floor(random() * 3); m++) {
-        const at = Math.floor(random() * text.length);
-        const piece = pieces[Math.floor(random() * pieces.length)] as string;
-        text =
-          random() < 0.5
-            ? text.slice(0, at) + piece + text.slice(at + 1)
-            : text.slice(0, at) + text.slice(at + 2);
-      }
+      for (let m = 0; m < 1 + Math.floor(random() * 3); m++) text = mutate(text, random);
       writeFileSync(file, text);
       const result = await runCli(['validate'], { cwd: dir });
       expect([0, 2], `${text}\n${result.stderr}`).toContain(result.code);
