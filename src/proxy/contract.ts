@@ -1,0 +1,561 @@
+import { createHash } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DataPlane, RouteTable, UpstreamInstance } from './types.js';
+
+/**
+ * The conformance suite every DataPlane must pass, so a rollout behaves the same whatever
+ * carries its traffic. Call it from the implementation's test file:
+ * `dataPlaneContract('builtin', () => createBuiltinDataPlane())`.
+ *
+ * Everything runs on 127.0.0.1 against real HTTP upstreams on ephemeral ports; every server,
+ * socket and agent a test opens is closed after it.
+ */
+export function dataPlaneContract(name: string, create: () => DataPlane): void {
+  describe(`data plane contract: ${name}`, () => {
+    let plane: DataPlane;
+    let port: number;
+    let client: Agent;
+    const cleanups: Array<() => unknown> = [];
+
+    beforeEach(async () => {
+      plane = create();
+      port = (await plane.listen(0, '127.0.0.1')).port;
+      client = new Agent({ keepAlive: true, maxSockets: 64 });
+    });
+    afterEach(async () => {
+      client.destroy();
+      await plane.close();
+      for (const c of cleanups.splice(0).reverse()) await c();
+    });
+
+    /** An upstream on an ephemeral port; its default handler answers 200 with its id. */
+    async function upstream(id: string, handler?: Handler): Promise<Upstream> {
+      const sockets = new Set<Duplex>();
+      const server = createServer((req, res) => {
+        if (handler !== undefined) handler(req, res);
+        else res.end(id);
+      });
+      server.keepAliveTimeout = 10_000;
+      server.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await listen(server);
+      cleanups.push(() => closeServer(server, sockets));
+      return { id, host: '127.0.0.1', port: portOf(server), server, sockets };
+    }
+
+    const get = (path = '/', opts: RequestOptions = {}) => send(port, path, { agent: client, ...opts });
+
+    it('routes requests to the one instance, with method, path and query', async () => {
+      const a = await upstream('a', (req, res) => res.end(`a ${req.method} ${req.url}`));
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const res = await get('/x/y?z=1');
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('a GET /x/y?z=1');
+      const del = await get('/thing', { method: 'DELETE' });
+      expect(del.body).toBe('a DELETE /thing');
+    });
+
+    it('streams a large request body and echoes it back', async () => {
+      const a = await upstream('a', (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        req.pipe(res);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const body = Buffer.alloc(8 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+      const res = await get('/echo', { method: 'POST', body, raw: true });
+      expect(res.status).toBe(200);
+      expect(res.raw.length).toBe(body.length);
+      expect(sha256(res.raw)).toBe(sha256(body));
+    });
+
+    it('streams a chunked response: the first chunk arrives before the upstream ends', async () => {
+      const gate = deferred<void>();
+      const a = await upstream('a', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first;');
+        void gate.promise.then(() => res.end('second'));
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = request({ port, host: '127.0.0.1', path: '/stream', agent: client }, (res) => {
+          let acc = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            acc += chunk;
+            if (acc === 'first;') gate.resolve();
+          });
+          res.on('end', () => resolve(acc));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(text).toBe('first;second');
+    });
+
+    it('splits traffic by weight exactly (smooth weighted round-robin) and sends none to weight 0', async () => {
+      const a = await upstream('a');
+      const b = await upstream('b');
+      const c = await upstream('c');
+      plane.setRoutes(
+        table([
+          ['v1', 90, [a]],
+          ['v2', 10, [b]],
+          ['v3', 0, [c]],
+        ]),
+      );
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < 200; i++) {
+        const { body } = await get(`/${i}`);
+        counts[body] = (counts[body] ?? 0) + 1;
+      }
+      expect(counts).toEqual({ a: 180, b: 20 });
+    });
+
+    it('sends fewer requests to a slow instance (least outstanding)', async () => {
+      const slow = await upstream('slow', (_req, res) => {
+        setTimeout(() => res.end('slow'), 150);
+      });
+      const fast = await upstream('fast');
+      plane.setRoutes(table([['v1', 1, [slow, fast]]]));
+      const counts: Record<string, number> = { slow: 0, fast: 0 };
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          for (let i = 0; i < 6; i++) {
+            const { status, body } = await get('/');
+            expect(status).toBe(200);
+            counts[body] = (counts[body] ?? 0) + 1;
+          }
+        }),
+      );
+      expect(counts.slow! + counts.fast!).toBe(60);
+      expect(counts.slow! * 2).toBeLessThan(counts.fast!);
+    });
+
+    it('adds X-Forwarded-* and a request id, echoes it, keeps a sane client id and drops hop-by-hop headers', async () => {
+      const a = await upstream('a', (req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(req.headers));
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+
+      const first = await get('/h', { headers: { connection: 'keep-alive, x-hop', 'x-hop': '1' } });
+      const seen = JSON.parse(first.body) as IncomingHttpHeaders;
+      expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+      expect(seen['x-forwarded-proto']).toBe('http');
+      expect(seen['x-forwarded-host']).toBe(`127.0.0.1:${port}`);
+      expect(seen.host).toBe(`127.0.0.1:${port}`);
+      expect(seen['x-hop']).toBeUndefined();
+      expect(seen['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(first.headers['x-request-id']).toBe(seen['x-request-id']);
+
+      const second = await get('/h', {
+        headers: { 'x-request-id': 'req-42.abc', 'x-forwarded-for': '10.1.2.3' },
+      });
+      const seen2 = JSON.parse(second.body) as IncomingHttpHeaders;
+      expect(seen2['x-request-id']).toBe('req-42.abc');
+      expect(second.headers['x-request-id']).toBe('req-42.abc');
+      expect(seen2['x-forwarded-for']).toBe('10.1.2.3, 127.0.0.1');
+
+      const third = await get('/h', { headers: { 'x-request-id': 'not a sane id <script>' } });
+      const seen3 = JSON.parse(third.body) as IncomingHttpHeaders;
+      expect(seen3['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(third.headers['x-request-id']).toBe(seen3['x-request-id']);
+    });
+
+    it('retries a refused connection on another instance: no request fails', async () => {
+      const dead = await deadInstance('dead');
+      const live = await upstream('live');
+      plane.setRoutes(table([['v1', 1, [dead, live]]]));
+      for (let i = 0; i < 10; i++) {
+        const res = await get('/', { method: i % 2 === 0 ? 'GET' : 'HEAD' });
+        expect(res.status).toBe(200);
+        if (i % 2 === 0) expect(res.body).toBe('live');
+      }
+      const stats = plane.stats();
+      expect(stats.instances.dead!.connectionFailures).toBeGreaterThan(0);
+      expect(stats.instances.live!.responses['2xx']).toBe(10);
+      expect(stats.total.responses['5xx']).toBe(0);
+    });
+
+    it('answers 502 when every instance refuses and 503 when there is no instance', async () => {
+      expect((await get('/')).status).toBe(503);
+      const d1 = await deadInstance('d1');
+      const d2 = await deadInstance('d2');
+      plane.setRoutes(table([['v1', 1, [d1, d2]]]));
+      const bad = await get('/');
+      expect(bad.status).toBe(502);
+      expect(bad.headers['x-request-id']).toBeTruthy();
+      plane.setRoutes(table([['v1', 1, []]]));
+      expect((await get('/')).status).toBe(503);
+      const a = await upstream('a');
+      plane.setRoutes(table([['v1', 0, [a]]]));
+      expect((await get('/')).status).toBe(503);
+      plane.setRoutes({ revisions: [] });
+      expect((await get('/')).status).toBe(503);
+    });
+
+    it('drains: the in-flight request completes, new requests go elsewhere, drain resolves drained', async () => {
+      const arrived = deferred<void>();
+      const release = deferred<void>();
+      const slow = await upstream('slow', (req, res) => {
+        if (req.url !== '/slow') return void res.end('slow');
+        arrived.resolve();
+        void release.promise.then(() => res.end('slow done'));
+      });
+      const other = await upstream('other');
+      plane.setRoutes(table([['v1', 1, [slow]]]));
+      const inFlight = get('/slow');
+      await arrived.promise;
+      plane.setRoutes(table([['v1', 1, [slow, other]]]));
+
+      let settled = false;
+      const drain = plane.drain('slow', 5_000).then((r) => {
+        settled = true;
+        return r;
+      });
+      for (let i = 0; i < 5; i++) expect((await get('/')).body).toBe('other');
+      await sleep(50);
+      expect(settled).toBe(false);
+      expect(plane.stats().instances.slow!.inFlight).toBe(1);
+
+      release.resolve();
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('slow done');
+      expect(await drain).toEqual({ drained: true, inFlight: 0 });
+      expect(plane.stats().instances.slow!.inFlight).toBe(0);
+    });
+
+    it('resolves drained: false when a request outlives the drain timeout', async () => {
+      const arrived = deferred<void>();
+      const release = deferred<void>();
+      cleanups.push(() => release.resolve());
+      const slow = await upstream('slow', (_req, res) => {
+        arrived.resolve();
+        void release.promise.then(() => res.end('late'));
+      });
+      plane.setRoutes(table([['v1', 1, [slow]]]));
+      const inFlight = get('/').catch(() => undefined);
+      await arrived.promise;
+      const started = Date.now();
+      expect(await plane.drain('slow', 100)).toEqual({ drained: false, inFlight: 1 });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      release.resolve();
+      await inFlight;
+    });
+
+    it('swaps routes under keep-alive load with zero failures on one client connection', async () => {
+      const arrived = deferred<void>();
+      const release = deferred<void>();
+      const a = await upstream('a', (req, res) => {
+        if (req.url !== '/slow') return void res.end('a');
+        arrived.resolve();
+        void release.promise.then(() => res.end('a slow'));
+      });
+      const b = await upstream('b');
+      const c = await upstream('c');
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      // A request in flight on `a` while `a` leaves the table finishes where it is.
+      const slowAgent = new Agent({ keepAlive: true });
+      cleanups.push(() => slowAgent.destroy());
+      const slowReq = send(port, '/slow', { agent: slowAgent });
+      await arrived.promise;
+
+      const one = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => one.destroy());
+      const sockets = new Set<unknown>();
+      const seen: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        if (i === 50) plane.setRoutes(table([['v2', 1, [b]]]));
+        if (i === 100)
+          plane.setRoutes(
+            table([
+              ['v2', 1, [b]],
+              ['v3', 1, [c]],
+            ]),
+          );
+        if (i === 150) plane.setRoutes(table([['v3', 1, [c]]]));
+        const res = await send(port, `/${i}`, { agent: one });
+        expect(res.status).toBe(200);
+        sockets.add(res.socket);
+        seen.push(res.body);
+      }
+      expect(sockets.size).toBe(1);
+      expect(seen.slice(0, 50).every((s) => s === 'a')).toBe(true);
+      expect(seen.slice(50, 100).every((s) => s === 'b')).toBe(true);
+      expect(seen.slice(100, 150).filter((s) => s === 'c')).toHaveLength(25);
+      expect(seen.slice(150).every((s) => s === 'c')).toBe(true);
+
+      release.resolve();
+      const slow = await slowReq;
+      expect(slow.status).toBe(200);
+      expect(slow.body).toBe('a slow');
+      expect(plane.stats().total.responses['5xx']).toBe(0);
+    });
+
+    it('proxies an Upgrade (WebSocket-style) both ways and drain waits for it', async () => {
+      const a = await upstream('a');
+      a.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: tandem-test\r\nConnection: Upgrade\r\nX-Seen-Request-Id: ${req.headers['x-request-id']}\r\n\r\n`,
+        );
+        socket.on('data', (chunk: Buffer) => socket.write(`echo:${chunk.toString()}`));
+        socket.on('end', () => socket.end());
+        socket.on('error', () => undefined);
+        a.sockets.add(socket);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+
+      const { socket, response } = await upgrade(port);
+      cleanups.push(() => socket.destroy());
+      expect(response.statusCode).toBe(101);
+      expect(response.headers['x-seen-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await roundTrip(socket, 'ping')).toBe('echo:ping');
+      expect(await roundTrip(socket, 'pong')).toBe('echo:pong');
+      expect(plane.stats().instances.a!.inFlight).toBe(1);
+
+      let settled = false;
+      const drain = plane.drain('a', 5_000).then((r) => {
+        settled = true;
+        return r;
+      });
+      await sleep(50);
+      expect(settled).toBe(false);
+      expect(await roundTrip(socket, 'still')).toBe('echo:still');
+      socket.end();
+      expect(await drain).toEqual({ drained: true, inFlight: 0 });
+    });
+
+    it('closes an upgraded connection that outlives the drain timeout', async () => {
+      const a = await upstream('a');
+      a.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: tandem-test\r\nConnection: Upgrade\r\n\r\n',
+        );
+        socket.on('data', (chunk: Buffer) => socket.write(`echo:${chunk.toString()}`));
+        socket.on('end', () => socket.end());
+        socket.on('error', () => undefined);
+        a.sockets.add(socket);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const { socket } = await upgrade(port);
+      cleanups.push(() => socket.destroy());
+      expect(await roundTrip(socket, 'hi')).toBe('echo:hi');
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(await plane.drain('a', 100)).toEqual({ drained: false, inFlight: 1 });
+      await closed;
+      await eventually(() => plane.stats().instances.a!.inFlight === 0);
+    });
+
+    it('counts requests, response classes, latency and in-flight per instance and revision', async () => {
+      const a = await upstream('a', (req, res) => {
+        res.statusCode = req.url === '/fail' ? 500 : req.url === '/missing' ? 404 : 200;
+        res.end('x');
+      });
+      const b = await upstream('b');
+      plane.setRoutes(
+        table([
+          ['v1', 1, [a]],
+          ['v2', 0, [b]],
+        ]),
+      );
+      for (const path of ['/', '/', '/', '/fail', '/missing']) await get(path);
+      await eventually(() => plane.stats().instances.a!.latency.count === 5);
+      const stats = plane.stats();
+      const inst = stats.instances.a!;
+      expect(inst.revision).toBe('v1');
+      expect(inst.requests).toBe(5);
+      expect(inst.responses).toEqual({ '2xx': 3, '3xx': 0, '4xx': 1, '5xx': 1 });
+      expect(inst.inFlight).toBe(0);
+      expect(inst.connectionFailures).toBe(0);
+      expect(inst.latency.count).toBe(5);
+      expect(inst.latency.counts.reduce((x, y) => x + y, 0)).toBe(5);
+      expect(inst.latency.counts).toHaveLength(inst.latency.bucketsMs.length + 1);
+      expect(inst.latency.sumMs).toBeGreaterThan(0);
+      const rev = stats.revisions.v1!;
+      expect(rev.requests).toBe(5);
+      expect(rev.responses).toEqual({ '2xx': 3, '3xx': 0, '4xx': 1, '5xx': 1 });
+      expect(rev.latency.count).toBe(5);
+      expect(stats.revisions.v2?.requests ?? 0).toBe(0);
+      expect(stats.instances.b?.requests ?? 0).toBe(0);
+    });
+
+    // -- helpers that need the suite's cleanups ----------------------------------------------
+
+    /** An instance whose port was just released: connecting to it is refused. */
+    async function deadInstance(id: string): Promise<UpstreamInstance> {
+      const server = createServer();
+      await listen(server);
+      const deadPort = portOf(server);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return { id, host: '127.0.0.1', port: deadPort };
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Upstream extends UpstreamInstance {
+  server: Server;
+  sockets: Set<Duplex>;
+}
+
+interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  agent?: Agent;
+  raw?: boolean;
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  raw: Buffer;
+  socket: unknown;
+}
+
+function table(revisions: Array<[string, number, UpstreamInstance[]]>): RouteTable {
+  return {
+    revisions: revisions.map(([revision, weight, instances]) => ({
+      revision,
+      weight,
+      instances: instances.map(({ id, host, port }) => ({ id, host, port })),
+    })),
+  };
+}
+
+function send(port: number, path: string, opts: RequestOptions): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        agent: opts.agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const socket = res.socket;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: opts.raw ? '' : raw.toString('utf8'),
+            raw,
+            socket,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function upgrade(port: number): Promise<{ socket: Socket; response: IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: '/ws',
+      headers: { connection: 'Upgrade', upgrade: 'tandem-test' },
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('upgrade timed out')));
+    req.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      req.setTimeout(0);
+      if (head.length > 0) socket.unshift(head);
+      socket.on('error', () => undefined);
+      resolve({ socket, response });
+    });
+    req.on('response', (res) => reject(new Error(`expected 101, got ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function roundTrip(socket: Socket, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const expected = `echo:${text}`;
+    let acc = '';
+    const timer = setTimeout(() => done(new Error(`no echo for ${text}`)), 5_000);
+    const onData = (chunk: Buffer) => {
+      acc += chunk.toString();
+      if (acc.length >= expected.length) done();
+    };
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (err) reject(err);
+      else resolve(acc);
+    };
+    socket.on('data', onData);
+    socket.write(text);
+  });
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+}
+
+function portOf(server: Server): number {
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('server has no port');
+  return addr.port;
+}
+
+function closeServer(server: Server, sockets: Set<Duplex>): Promise<void> {
+  return new Promise((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
