@@ -25,32 +25,40 @@
  * - Not (yet) here: upstream response timeouts, passive health (a refusing instance keeps its
  *   turn), retrying an Upgrade, HTTP/2. The weighted round-robin state restarts at each setRoutes.
  */
-import { randomUUID } from 'node:crypto';
 import {
-  Agent,
   type ClientRequest,
   createServer,
   request as httpRequest,
-  type IncomingHttpHeaders,
   type IncomingMessage,
-  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { TandemError } from '../../errors.js';
 import { logger } from '../../log/logger.js';
-import {
-  type DataPlane,
-  type DrainResult,
-  type InstanceStats,
-  LATENCY_BUCKETS_MS,
-  type ProxyStats,
-  type RouteTable,
-  type TrafficStats,
+import type {
+  DataPlane,
+  DrainResult,
+  InstanceStats,
+  ProxyStats,
+  RouteTable,
+  TrafficStats,
 } from '../types.js';
+import { Counters } from './counters.js';
+import {
+  Exchange,
+  type ExchangeOwner,
+  kEx,
+  onClientClose,
+  onClientRequestError,
+  onUpstreamError,
+  onUpstreamResponse,
+  type Tagged,
+} from './exchange.js';
+import { hasBody, rawReply, requestIdOf, upgradeHead, upstreamHeaders } from './headers.js';
+import { InstanceState, pick, RevisionState, type Waiter } from './route-state.js';
+import { validate } from './routes-validation.js';
 
 export interface BuiltinDataPlaneOptions {
   /** Idle keep-alive timeout towards clients (ms); default 65 000. */
@@ -61,258 +69,10 @@ export interface BuiltinDataPlaneOptions {
   forwardedProto?: string;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Stats
-
-const BUCKETS = LATENCY_BUCKETS_MS;
-const NBUCKETS = BUCKETS.length;
-
-class Counters {
-  requests = 0;
-  r2xx = 0;
-  r3xx = 0;
-  r4xx = 0;
-  r5xx = 0;
-  connectionFailures = 0;
-  inFlight = 0;
-  buckets: number[] = new Array<number>(NBUCKETS + 1).fill(0);
-  count = 0;
-  sumMs = 0;
-
-  response(status: number): void {
-    if (status < 300) {
-      if (status >= 200) this.r2xx++;
-    } else if (status < 400) this.r3xx++;
-    else if (status < 500) this.r4xx++;
-    else this.r5xx++;
-  }
-
-  latency(ms: number): void {
-    let i = 0;
-    while (i < NBUCKETS && ms > BUCKETS[i]!) i++;
-    this.buckets[i]!++;
-    this.count++;
-    this.sumMs += ms;
-  }
-
-  snapshot(): TrafficStats {
-    return {
-      requests: this.requests,
-      responses: { '2xx': this.r2xx, '3xx': this.r3xx, '4xx': this.r4xx, '5xx': this.r5xx },
-      connectionFailures: this.connectionFailures,
-      inFlight: this.inFlight,
-      latency: { bucketsMs: BUCKETS, counts: this.buckets.slice(), count: this.count, sumMs: this.sumMs },
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Routing state
-
-interface Waiter {
-  resolve: (r: DrainResult) => void;
-  timer: NodeJS.Timeout;
-}
-
-class InstanceState {
-  readonly agent: Agent;
-  inFlight = 0;
-  draining = false;
-  /** Not in the current table any more. */
-  removed = false;
-  revision: RevisionState | null = null;
-  readonly upgrades = new Set<Duplex>();
-  waiters: Waiter[] = [];
-
-  constructor(
-    readonly id: string,
-    readonly host: string,
-    readonly port: number,
-    readonly stats: Counters,
-    maxSockets: number,
-  ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, scheduling: 'lifo' });
-  }
-}
-
-class RevisionState {
-  current = 0;
-  rr = 0;
-  /** Instances not draining. */
-  available = 0;
-  readonly instances: InstanceState[] = [];
-
-  constructor(
-    readonly name: string,
-    readonly weight: number,
-    readonly stats: Counters,
-  ) {}
-}
-
-// ---------------------------------------------------------------------------------------------
-// Headers
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
-
-/** Not passed upstream either: the listener already answered `Expect: 100-continue` itself. */
-const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect']);
-
+/** Methods retried after a failure before any response byte (see the retry rule above). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** A request id we pass on as it is: 1-128 characters of [A-Za-z0-9._:-]. */
-function isSaneRequestId(id: string): boolean {
-  const n = id.length;
-  if (n === 0 || n > 128) return false;
-  for (let i = 0; i < n; i++) {
-    const c = id.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 58) || // 0-9 and ':'
-      (c >= 65 && c <= 90) ||
-      (c >= 97 && c <= 122) ||
-      c === 45 || // -
-      c === 46 || // .
-      c === 95; // _
-    if (!ok) return false;
-  }
-  return true;
-}
-
-function requestIdOf(headers: IncomingHttpHeaders): string {
-  const given = headers['x-request-id'];
-  return typeof given === 'string' && isSaneRequestId(given) ? given : randomUUID();
-}
-
-/** Names listed in a Connection header (other than keep-alive/close/upgrade) are hop-by-hop too. */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> | null {
-  const value = headers.connection;
-  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive')
-    return null;
-  let extra: Set<string> | null = null;
-  for (const raw of value.split(',')) {
-    const token = raw.trim().toLowerCase();
-    if (token === '' || token === 'keep-alive' || token === 'close' || token === 'upgrade') continue;
-    extra ??= new Set();
-    extra.add(token);
-  }
-  return extra;
-}
-
-function upstreamHeaders(req: IncomingMessage, requestId: string, proto: string): OutgoingHttpHeaders {
-  const src = req.headers;
-  const extra = connectionListed(src);
-  const out: OutgoingHttpHeaders = {};
-  for (const name in src) {
-    if (REQUEST_DROP.has(name) || extra?.has(name)) continue;
-    out[name] = src[name];
-  }
-  const remote = req.socket.remoteAddress ?? '';
-  const xff = src['x-forwarded-for'];
-  out['x-forwarded-for'] = xff === undefined || xff === '' ? remote : `${xff}, ${remote}`;
-  out['x-forwarded-proto'] = proto;
-  if (src.host !== undefined) out['x-forwarded-host'] = src.host;
-  out['x-request-id'] = requestId;
-  return out;
-}
-
-/** Flat [name, value, ...] list of the upstream response's end-to-end headers. */
-function responseHeaders(ures: IncomingMessage, requestId: string): string[] {
-  const raw = ures.rawHeaders;
-  const extra = connectionListed(ures.headers);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || extra?.has(lower)) continue;
-    out.push(name, raw[i + 1]!);
-  }
-  out.push('x-request-id', requestId);
-  return out;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const len = h['content-length'];
-  return len !== undefined && len !== '0';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Per-request state
-
-const kEx = Symbol('tandem.exchange');
-type Tagged<T> = T & { [kEx]?: Exchange };
-
-class Exchange {
-  instance: InstanceState | null = null;
-  /** The instance's revision counters at send time (the instance may move revisions later). */
-  rstats: Counters | null = null;
-  upstream: ClientRequest | null = null;
-  /** The upstream attempt is over (its in-flight count released). */
-  attemptDone = true;
-  responded = false;
-  retried = false;
-  status = 0;
-
-  constructor(
-    readonly plane: BuiltinDataPlane,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly requestId: string,
-    readonly headers: OutgoingHttpHeaders,
-    readonly withBody: boolean,
-    readonly start: number,
-  ) {}
-}
-
-function onUpstreamResponse(this: Tagged<ClientRequest>, ures: IncomingMessage): void {
-  const ex = this[kEx]!;
-  const res = ex.res;
-  ex.responded = true;
-  const status = ures.statusCode ?? 502;
-  ex.status = status;
-  if (res.destroyed) {
-    ures.destroy();
-    return;
-  }
-  res.writeHead(status, ures.statusMessage, responseHeaders(ures, ex.requestId));
-  (ures as Tagged<IncomingMessage>)[kEx] = ex;
-  ures.on('error', onUpstreamResponseError);
-  ures.pipe(res);
-}
-
-function onUpstreamResponseError(this: Tagged<IncomingMessage>): void {
-  const ex = this[kEx]!;
-  ex.res.destroy();
-}
-
-function onUpstreamError(this: Tagged<ClientRequest>, err: NodeJS.ErrnoException): void {
-  const ex = this[kEx]!;
-  if (ex.upstream !== this) return;
-  ex.plane.upstreamFailed(ex, err);
-}
-
-function onClientClose(this: Tagged<ServerResponse>): void {
-  const ex = this[kEx]!;
-  ex.plane.finish(ex);
-}
-
-function onClientRequestError(this: Tagged<IncomingMessage>): void {
-  // The client went away mid-body; the response's close handler cleans up.
-}
-
-// ---------------------------------------------------------------------------------------------
-
-export class BuiltinDataPlane implements DataPlane {
+export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
   private readonly server: Server;
   private revisions: RevisionState[] = [];
   private readonly instances = new Map<string, InstanceState>();
@@ -450,55 +210,6 @@ export class BuiltinDataPlane implements DataPlane {
     });
   }
 
-  // -- routing ---------------------------------------------------------------------------------
-
-  /** Smooth weighted round-robin over the revisions that have an instance to offer. */
-  private pickRevision(exclude: InstanceState | null): RevisionState | null {
-    const revs = this.revisions;
-    let best: RevisionState | null = null;
-    let total = 0;
-    for (let i = 0; i < revs.length; i++) {
-      const r = revs[i]!;
-      if (r.weight === 0) continue;
-      const n =
-        exclude !== null && exclude.revision === r && !exclude.draining ? r.available - 1 : r.available;
-      if (n <= 0) continue;
-      r.current += r.weight;
-      total += r.weight;
-      if (best === null || r.current > best.current) best = r;
-    }
-    if (best !== null) best.current -= total;
-    return best;
-  }
-
-  /** Fewest outstanding requests; ties go round-robin. */
-  private pickInstance(r: RevisionState, exclude: InstanceState | null): InstanceState | null {
-    const list = r.instances;
-    const n = list.length;
-    let best: InstanceState | null = null;
-    let bestIdx = 0;
-    for (let k = 0; k < n; k++) {
-      const idx = (r.rr + k) % n;
-      const inst = list[idx]!;
-      if (inst.draining || inst === exclude) continue;
-      if (best === null || inst.inFlight < best.inFlight) {
-        best = inst;
-        bestIdx = idx;
-      }
-    }
-    if (best !== null) r.rr = (bestIdx + 1) % n;
-    return best;
-  }
-
-  private pick(exclude: InstanceState | null): InstanceState | null {
-    if (exclude !== null && exclude.revision !== null && !exclude.removed) {
-      const same = this.pickInstance(exclude.revision, exclude);
-      if (same !== null) return same;
-    }
-    const rev = this.pickRevision(exclude);
-    return rev === null ? null : this.pickInstance(rev, exclude);
-  }
-
   // -- HTTP ------------------------------------------------------------------------------------
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -517,7 +228,7 @@ export class BuiltinDataPlane implements DataPlane {
     (res as Tagged<ServerResponse>)[kEx] = ex;
     res.on('close', onClientClose);
     if (ex.withBody) req.on('error', onClientRequestError);
-    const inst = this.pick(null);
+    const inst = pick(this.revisions, null);
     if (inst === null) {
       this.reply(ex, 503, 'Service Unavailable\n');
       return;
@@ -571,7 +282,7 @@ export class BuiltinDataPlane implements DataPlane {
       !ex.res.destroyed &&
       (IDEMPOTENT.has(ex.req.method ?? '') || err.code === 'ECONNREFUSED');
     if (retryable) {
-      const next = this.pick(inst);
+      const next = pick(this.revisions, inst);
       if (next !== null) {
         this.endAttempt(ex);
         ex.retried = true;
@@ -675,7 +386,7 @@ export class BuiltinDataPlane implements DataPlane {
   private handleUpgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const requestId = requestIdOf(req.headers);
     this.total.requests++;
-    const inst = this.pick(null);
+    const inst = pick(this.revisions, null);
     if (inst === null) {
       this.total.response(503);
       client.on('error', ignore);
@@ -738,59 +449,6 @@ export class BuiltinDataPlane implements DataPlane {
 }
 
 function ignore(): void {}
-
-function upgradeHead(req: IncomingMessage, requestId: string, proto: string): string {
-  const raw = req.rawHeaders;
-  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-  let xff = '';
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (lower === 'x-request-id' || lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue;
-    if (lower === 'x-forwarded-for') {
-      xff = xff === '' ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
-      continue;
-    }
-    head += `${name}: ${raw[i + 1]!}\r\n`;
-  }
-  const remote = req.socket.remoteAddress ?? '';
-  head += `X-Forwarded-For: ${xff === '' ? remote : `${xff}, ${remote}`}\r\n`;
-  head += `X-Forwarded-Proto: ${proto}\r\n`;
-  if (req.headers.host !== undefined) head += `X-Forwarded-Host: ${req.headers.host}\r\n`;
-  head += `X-Request-Id: ${requestId}\r\n\r\n`;
-  return head;
-}
-
-function rawReply(status: number, body: string, requestId: string): string {
-  const reason = status === 502 ? 'Bad Gateway' : 'Service Unavailable';
-  return (
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
-  );
-}
-
-function validate(table: RouteTable): void {
-  const ids = new Set<string>();
-  const names = new Set<string>();
-  for (const r of table.revisions) {
-    if (names.has(r.revision)) throw invalid(`revision "${r.revision}" appears twice`);
-    names.add(r.revision);
-    if (!Number.isInteger(r.weight) || r.weight < 0) {
-      throw invalid(`revision "${r.revision}" has weight ${r.weight}; weights are integers >= 0`);
-    }
-    for (const i of r.instances) {
-      if (ids.has(i.id)) throw invalid(`instance "${i.id}" appears twice`);
-      ids.add(i.id);
-      if (!Number.isInteger(i.port) || i.port < 1 || i.port > 65_535) {
-        throw invalid(`instance "${i.id}" has port ${i.port}`);
-      }
-    }
-  }
-}
-
-function invalid(message: string): TandemError {
-  return new TandemError('TANDEM_PROXY_ROUTES', `invalid route table: ${message}`);
-}
 
 export function createBuiltinDataPlane(opts?: BuiltinDataPlaneOptions): DataPlane {
   return new BuiltinDataPlane(opts);
