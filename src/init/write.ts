@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CONFIG_FILE_NAMES } from '../config/load.js';
 import { TandemError } from '../errors.js';
 
 /** The names a config file may have in a directory; the first is the one written. */
-export const CONFIG_FILE_NAMES = ['tandem.yaml', 'tandem.yml'] as const;
 
 export interface WriteOptions {
   /** Overwrite an existing tandem.yaml (or tandem.yml, which is then the file written). */
@@ -23,7 +23,7 @@ export async function writeConfigFile(
   text: string,
   options: WriteOptions = {},
 ): Promise<string> {
-  const existing = await findConfigFile(dir);
+  const existing = await existingConfigIn(dir);
   if (existing && !options.force) throw existsError(existing);
   const target = existing ?? path.join(dir, CONFIG_FILE_NAMES[0]);
   const temp = path.join(
@@ -53,8 +53,8 @@ export async function writeConfigFile(
   return target;
 }
 
-/** The existing config file in `dir`, if any. */
-export async function findConfigFile(dir: string): Promise<string | undefined> {
+/** The config file already in `dir`, if any: anything at those names counts, so nothing is clobbered. */
+export async function existingConfigIn(dir: string): Promise<string | undefined> {
   for (const name of CONFIG_FILE_NAMES) {
     const file = path.join(dir, name);
     try {
@@ -75,7 +75,7 @@ async function placeWithoutClobbering(temp: string, target: string): Promise<voi
     if (code === 'EEXIST') throw existsError(target);
     // A file system without hard links: check again, then rename.
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
-      const existing = await findConfigFile(path.dirname(target));
+      const existing = await existingConfigIn(path.dirname(target));
       if (existing) throw existsError(existing);
       await rename(temp, target);
       return;
