@@ -434,6 +434,18 @@ function mapIssue(issue: LooseIssue, ctx: IssueContext, prefix: Seg[], nesting: 
   };
   const expectedHere = (): string | undefined => describeSchemas(schemasAt(ctx.schema, path));
   const value = valueAt(ctx.data, path);
+  /** The value is there but of the wrong kind: say what was expected and what was found. */
+  const wrongValue = (): ConfigIssue => {
+    const expected = expectedHere();
+    return make(
+      ctx.valueOf(path),
+      path,
+      `expected ${expected ?? 'a different value'}, got ${describeValue(value)}`,
+      {
+        expected,
+      },
+    );
+  };
 
   switch (issue.code) {
     case 'unrecognized_keys': {
@@ -478,15 +490,7 @@ function mapIssue(issue: LooseIssue, ctx: IssueContext, prefix: Seg[], nesting: 
       const [only] = deeper;
       if (deeper.length === 1 && only && nesting < MAX_NESTING)
         return mapZodIssues(only, ctx, path, nesting + 1);
-      const expected = expectedHere();
-      return [
-        make(
-          ctx.valueOf(path),
-          path,
-          `expected ${expected ?? 'a different value'}, got ${describeValue(value)}`,
-          { expected },
-        ),
-      ];
+      return [wrongValue()];
     }
 
     case 'invalid_type': {
@@ -502,14 +506,7 @@ function mapIssue(issue: LooseIssue, ctx: IssueContext, prefix: Seg[], nesting: 
         const parentPath = path.slice(0, -1);
         return [make(ctx.keyOf(parentPath), path, `missing required key "${String(last)}"`, { expected })];
       }
-      return [
-        make(
-          ctx.valueOf(path),
-          path,
-          `expected ${expected ?? 'a different value'}, got ${describeValue(value)}`,
-          { expected },
-        ),
-      ];
+      return [wrongValue()];
     }
 
     case 'custom': {
