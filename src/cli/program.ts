@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './verbs/agent.js';
+import { registerDeploy } from './verbs/deploy.js';
 import { registerInit } from './verbs/init.js';
+import { registerLogs } from './verbs/logs.js';
 import { registerRun } from './verbs/run.js';
+import { registerScale } from './verbs/scale.js';
 import { registerSecret } from './verbs/secret.js';
+import { registerStatus } from './verbs/status.js';
+import { registerUp } from './verbs/up.js';
 import { registerValidate } from './verbs/validate.js';
 
 export const VERSION = '0.1.0';
@@ -33,6 +39,12 @@ Docs: docs/pipeline.md, docs/configuration.md`,
   registerValidate(program);
   registerRun(program);
   registerSecret(program);
+  registerUp(program);
+  registerDeploy(program);
+  registerStatus(program);
+  registerScale(program);
+  registerLogs(program);
+  registerAgent(program);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { environmentsSchema, servicesSchema } from './services-schema.js';
 
 /**
  * The one schema of tandem.yaml. The JSON Schema (schema/tandem.schema.json) and the
@@ -141,6 +142,8 @@ export const configSchema = z
       .optional()
       .meta({ description: 'Who owns the project.' }),
     pipeline: pipelineSchema,
+    services: servicesSchema.optional(),
+    environments: environmentsSchema.optional(),
   })
   .meta({ title: 'tandem.yaml', description: 'The configuration of a Tandem project.' });
 

@@ -11,6 +11,10 @@ export interface Database {
   pipeline_jobs: PipelineJobsTable;
   job_attempts: JobAttemptsTable;
   secrets: SecretsTable;
+  releases: ReleasesTable;
+  deployments: DeploymentsTable;
+  rollouts: RolloutsTable;
+  service_state: ServiceStateTable;
 }
 
 /** A column that is written once, at insert, and never updated. */
@@ -75,5 +79,63 @@ export interface SecretsTable {
   /** AES-256-GCM envelope written by src/secrets/crypto.ts; never the value. */
   ciphertext: string;
   created_at: string;
+  updated_at: string;
+}
+
+export type ReleaseStatus = 'building' | 'ready' | 'failed';
+
+/** An immutable release: a commit, the outputs of its green pipeline run, and the config it runs with. */
+export interface ReleasesTable {
+  /** `r<seq>-<short commit>`, e.g. `r3-4f2a9c1`. */
+  id: string;
+  seq: number;
+  project: string;
+  commit: string;
+  /** The ref the user asked for (HEAD, a branch, a tag), for display. */
+  ref: string | null;
+  /** The green pipeline run whose outputs the release holds. */
+  run_id: string | null;
+  /** The release's directory, relative to the project's .tandem directory. */
+  dir: string;
+  /** JSON: `{ services, environments }` of tandem.yaml at the time of the release (uninterpolated). */
+  config: string;
+  status: ReleaseStatus;
+  reason: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export type DeploymentKind = 'deploy' | 'rollback' | 'restart' | 'scale';
+export type DeploymentState = 'progressing' | 'succeeded' | 'failed' | 'superseded';
+
+export interface DeploymentsTable {
+  id: string;
+  environment: string;
+  kind: DeploymentKind;
+  release: string;
+  from_release: string | null;
+  state: DeploymentState;
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** One service's rollout within a deployment; `record` is the JSON of src/delivery/types.ts Rollout. */
+export interface RolloutsTable {
+  id: string;
+  deployment_id: string;
+  environment: string;
+  service: string;
+  state: string;
+  record: string;
+  updated_at: string;
+}
+
+/** What a service in an environment should run now (the last promoted release) and how many instances. */
+export interface ServiceStateTable {
+  environment: string;
+  service: string;
+  release: string;
+  replicas: number;
   updated_at: string;
 }

@@ -3,7 +3,9 @@ import { TandemError } from '../errors.js';
 import type { Database } from './database.js';
 import type { StoreBackend, StoreEngine } from './engine.js';
 import { migrationProvider } from './migrations/index.js';
+import { createDeploymentsRepository, type DeploymentsRepository } from './repositories/deployments.js';
 import { createEventsRepository, type EventsRepository } from './repositories/events.js';
+import { createReleasesRepository, type ReleasesRepository } from './repositories/releases.js';
 import { createRunsRepository, type RunsRepository } from './repositories/runs.js';
 import { createSecretsRepository, type SecretsRepository } from './repositories/secrets.js';
 
@@ -21,6 +23,8 @@ export interface Store {
   readonly events: EventsRepository;
   readonly runs: RunsRepository;
   readonly secrets: SecretsRepository;
+  readonly releases: ReleasesRepository;
+  readonly deployments: DeploymentsRepository;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Closes the connection; further calls are no-ops. */
@@ -45,6 +49,8 @@ export async function createStore(backend: StoreBackend): Promise<Store> {
     events,
     runs: createRunsRepository(db, events),
     secrets: createSecretsRepository(db, events),
+    releases: createReleasesRepository(db, events),
+    deployments: createDeploymentsRepository(db, events),
     transaction: (fn) => db.transaction().execute(fn),
     close() {
       closed ??= db.destroy();

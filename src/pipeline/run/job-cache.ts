@@ -1,3 +1,6 @@
+import { mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { TandemError } from '../../errors.js';
 import { logger } from '../../log/logger.js';
 import {
   type CacheManifest,
@@ -8,6 +11,7 @@ import {
   listInputFiles,
   listOutputFiles,
 } from '../cache/index.js';
+import { cachePaths } from '../cache/paths.js';
 import type { PlannedJob } from '../types.js';
 import type { JobCache } from './ports.js';
 
@@ -15,9 +19,15 @@ import type { JobCache } from './ports.js';
  * The scheduler's JobCache over the content-addressed store in `.tandem/cache/`. The key
  * covers the job's interpolated spec, its configured env, its input files and the keys of the
  * jobs it needs; the process environment is deliberately not part of it.
+ *
+ * `stateRoot` (default `root`): the project whose cache is used while the files are under `root`
+ * — a release's snapshot shares the project's entries, so its pipeline restores cached outputs.
  */
-export function createJobCache(root: string, opts: { maxBytes?: number } = {}): JobCache {
-  const store = new CacheStore(root, opts);
+export function createJobCache(root: string, opts: { maxBytes?: number; stateRoot?: string } = {}): JobCache {
+  if (opts.stateRoot !== undefined && path.resolve(opts.stateRoot) !== path.resolve(root)) {
+    shareCacheEntries(root, opts.stateRoot);
+  }
+  const store = new CacheStore(root, { maxBytes: opts.maxBytes });
   const manifests = new Map<string, CacheManifest>();
   const listings = new Map<string, Promise<string[]>>();
   // Most jobs run at the root with default inputs: start listing its files now, while the run
@@ -78,4 +88,37 @@ export function createJobCache(root: string, opts: { maxBytes?: number } = {}): 
       }
     },
   };
+}
+
+/**
+ * Points `root`'s cache at the entries of `stateRoot`'s: CacheStore keeps entries under the root
+ * whose files it copies, so `root/.tandem/cache/{entries,tmp,last}` become symlinks to the
+ * project's (renames between them stay within one file system). The file-hash memo stays per
+ * tree: its records are keyed by inode and describe one tree's files.
+ */
+function shareCacheEntries(root: string, stateRoot: string): void {
+  const own = cachePaths(root);
+  const shared = cachePaths(path.resolve(stateRoot));
+  mkdirSync(own.base, { recursive: true });
+  for (const name of ['entries', 'tmp', 'last'] as const) {
+    mkdirSync(shared[name], { recursive: true });
+    try {
+      symlinkSync(shared[name], own[name], 'dir');
+    } catch (err) {
+      if (linkTarget(own[name]) === shared[name]) continue;
+      throw new TandemError(
+        'TANDEM_CACHE_SHARE',
+        `cannot share the job cache of ${stateRoot} with ${root}: ${own[name]} exists and is not a link to ${shared[name]}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function linkTarget(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,11 @@ export interface RunPipelineOptions {
   signal: AbortSignal;
   /** Called once the plan is known, before anything runs (the CLI builds its reporter here). */
   observe(plan: Plan, runId: string): RunObserver;
+  /**
+   * The directory whose `.tandem` holds the store, cache, job logs and master key; loaded.dir by
+   * default. A release's pipeline runs in its snapshot of the code but records into the project.
+   */
+  stateRoot?: string;
 }
 
 export interface RunPipelineOutcome {
@@ -38,12 +43,13 @@ const KILL_GRACE_MS = 5000;
 /** `tandem run`: plans (a config error runs nothing), records, schedules, records the outcome. */
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipelineOutcome> {
   const { loaded } = opts;
+  const stateRoot = opts.stateRoot ?? loaded.dir;
   const maxBytes = Number(opts.env.TANDEM_CACHE_MAX_BYTES) || undefined;
   // Created first: it starts listing the project's files in the background.
-  const cache = createJobCache(loaded.dir, { maxBytes });
-  const store = await openStore(loaded.dir);
+  const cache = createJobCache(loaded.dir, { maxBytes, stateRoot });
+  const store = await openStore(stateRoot);
   try {
-    const secrets = await openVault(store, loaded.dir, opts.env).toSecretSource();
+    const secrets = await openVault(store, stateRoot, opts.env).toSecretSource();
     const plan = planPipeline(loaded, { env: opts.env, secrets, select: opts.select });
     const runId = newRunId();
     const observer = opts.observe(plan, runId);
@@ -64,7 +70,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipeline
       cache,
       recorder: store.runs,
       observer,
-      openLog: (job) => openJobLogFile(loaded.dir, runId, job.name),
+      openLog: (job) => openJobLogFile(stateRoot, runId, job.name),
       createMasker: () => createMasker(secretValues),
       baseEnv: definedOnly(opts.env),
       conditionEnv: opts.env,

@@ -8,10 +8,14 @@
  *   the period rather than sent in a burst.
  * - Within a revision, the instance with the fewest outstanding requests gets the request (ties
  *   round-robin), so a slow instance naturally gets less work.
- * - One keep-alive `http.Agent` per upstream instance (lifo scheduling, so the warm sockets are
- *   reused and the cold ones time out): an instance's connections are its own, they can be
- *   released exactly when the instance leaves the table and has nothing in flight, and one slow
- *   instance cannot exhaust a pool shared with the others.
+ * - Two paths. The fast path (client-connection.ts) speaks HTTP/1.1 itself on raw sockets for plain
+ *   requests (known method, HTTP/1.1, Content-Length or no body); anything else (Upgrade, Expect,
+ *   chunked request bodies, HTTP/1.0, malformed input) is handed at a request boundary to node:http
+ *   (http-fallback.ts), which implements the same rules. node's parsing and per-request objects
+ *   were most of the cost: the fast path triples the throughput (docs/benchmarks.md).
+ * - Each upstream instance has its own keep-alive connections (a raw LIFO pool for the fast path,
+ *   an http.Agent for the other): they can be released exactly when the instance leaves the table
+ *   and has nothing in flight, and one slow instance cannot exhaust a pool shared with the others.
  * - Retry rule: a request is retried once, on another instance (same revision first, else another
  *   revision), only when the upstream failed before any response byte AND the request has no body
  *   (nothing was consumed from the client, so it can be replayed) AND either the method is
@@ -20,23 +24,16 @@
  * - Draining is sticky for an instance while it stays in the table; an instance that leaves the
  *   table and comes back starts undrained. A drain that times out destroys the instance's upgraded
  *   (WebSocket) connections; plain HTTP requests are left to finish.
- * - Hot path: no JSON, no regexes, no per-request closures: per-request state is one Exchange
- *   object reached from shared event handlers through a symbol property.
+ *   A keep-alive connection the upstream closed just as we reused it is retried once on a fresh
+ *   connection to the same instance (GET-like requests without a body; not counted as a failure).
+ * - Hot path: no JSON, no regexes, no per-request closures or exchange objects.
  * - Not (yet) here: upstream response timeouts, passive health (a refusing instance keeps its
  *   turn), retrying an Upgrade, HTTP/2. The weighted round-robin state restarts at each setRoutes.
  */
-import {
-  type ClientRequest,
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { logger } from '../../log/logger.js';
+import { TandemError } from '../../errors.js';
 import type {
   DataPlane,
   DrainResult,
@@ -45,61 +42,52 @@ import type {
   RouteTable,
   TrafficStats,
 } from '../types.js';
+import { ClientConn } from './client-connection.js';
 import { Counters } from './counters.js';
-import {
-  Exchange,
-  type ExchangeOwner,
-  kEx,
-  onClientClose,
-  onClientRequestError,
-  onUpstreamError,
-  onUpstreamResponse,
-  type Tagged,
-} from './exchange.js';
-import { hasBody, rawReply, requestIdOf, upgradeHead, upstreamHeaders } from './headers.js';
-import { InstanceState, pick, RevisionState, type Waiter } from './route-state.js';
+import { NodeHttpPath } from './http-fallback.js';
+import { type Attempt, InstanceState, pick, RevisionState, type Waiter } from './route-state.js';
 import { validate } from './routes-validation.js';
 
 export interface BuiltinDataPlaneOptions {
   /** Idle keep-alive timeout towards clients (ms); default 65 000. */
   keepAliveTimeoutMs?: number;
-  /** Max sockets per upstream instance; default 256. */
+  /** Max sockets per upstream instance (node:http path), and max idle ones kept (fast path); default 256. */
   maxSocketsPerInstance?: number;
+  /** Idle upstream connections older than this are not reused (ms); default 4 000. */
+  upstreamIdleMs?: number;
   /** Value of X-Forwarded-Proto; default 'http'. */
   forwardedProto?: string;
 }
 
-/** Methods retried after a failure before any response byte (see the retry rule above). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
+export class BuiltinDataPlane implements DataPlane {
+  /** Everything the listener answered. */
+  readonly total = new Counters();
+  /** Every upgraded connection (both sides), so close() can end them all. */
+  readonly upgraded = new Set<Duplex>();
+  readonly proto: string;
+  closed = false;
   private readonly server: Server;
+  private readonly fallback: NodeHttpPath;
+  /** Every client connection, on either path. */
+  private readonly clients = new Set<Socket>();
   private revisions: RevisionState[] = [];
   private readonly instances = new Map<string, InstanceState>();
   private readonly revisionStats = new Map<string, Counters>();
   private readonly instanceStats = new Map<string, { revision: string; counters: Counters }>();
-  private readonly total = new Counters();
-  /** Every upgraded connection (both sides), so close() can end them all. */
-  private readonly upgraded = new Set<Duplex>();
   private readonly maxSockets: number;
-  private readonly proto: string;
-  private closed = false;
+  private readonly idleMs: number;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(opts: BuiltinDataPlaneOptions = {}) {
     this.maxSockets = opts.maxSocketsPerInstance ?? 256;
+    this.idleMs = opts.upstreamIdleMs ?? 4_000;
     this.proto = opts.forwardedProto ?? 'http';
     const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-    this.server = createServer({ keepAliveTimeout, headersTimeout: keepAliveTimeout + 1_000 }, (req, res) =>
-      this.handle(req, res),
-    );
-    this.server.keepAliveTimeout = keepAliveTimeout;
-    this.server.headersTimeout = keepAliveTimeout + 1_000;
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.handleUpgrade(req, socket, head),
-    );
-    this.server.on('clientError', (_err: Error, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    this.fallback = new NodeHttpPath(this, keepAliveTimeout);
+    this.server = createServer({ noDelay: true }, (socket) => {
+      this.clients.add(socket);
+      socket.once('close', () => this.clients.delete(socket));
+      new ClientConn(this, socket, keepAliveTimeout);
     });
   }
 
@@ -130,6 +118,7 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
             spec.port,
             this.countersFor(spec.id, r.revision),
             this.maxSockets,
+            this.idleMs,
           );
           this.instances.set(spec.id, inst);
         } else if (inst.removed) {
@@ -182,11 +171,13 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
 
   listen(port: number, host: string): Promise<{ port: number }> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, port, host));
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         const addr = this.server.address();
+        this.sweeper = setInterval(() => this.sweep(), 1_000);
+        this.sweeper.unref();
         resolve({ port: typeof addr === 'object' && addr !== null ? addr.port : port });
       });
     });
@@ -195,12 +186,14 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
   /** Stops listening and closes every client and upstream connection at once. */
   close(): Promise<void> {
     this.closed = true;
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      if (this.server.listening) this.server.close(() => resolve());
+      else resolve();
+      for (const socket of this.clients) socket.destroy();
       for (const socket of this.upgraded) socket.destroy();
       for (const inst of this.instances.values()) {
-        inst.agent.destroy();
+        inst.destroyConnections();
         for (const w of inst.waiters) {
           clearTimeout(w.timer);
           w.resolve({ drained: inst.inFlight === 0, inFlight: inst.inFlight });
@@ -210,145 +203,66 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
     });
   }
 
-  // -- HTTP ------------------------------------------------------------------------------------
+  // -- What both paths use ---------------------------------------------------------------------
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const requestId = requestIdOf(req.headers);
-    const ex = new Exchange(
-      this,
-      req,
-      res,
-      requestId,
-      upstreamHeaders(req, requestId, this.proto),
-      hasBody(req),
-      performance.now(),
-    );
-    this.total.requests++;
-    this.total.inFlight++;
-    (res as Tagged<ServerResponse>)[kEx] = ex;
-    res.on('close', onClientClose);
-    if (ex.withBody) req.on('error', onClientRequestError);
-    const inst = pick(this.revisions, null);
-    if (inst === null) {
-      this.reply(ex, 503, 'Service Unavailable\n');
-      return;
-    }
-    this.send(ex, inst);
+  /** An instance for a request; on a retry (`exclude` set), the same revision first, else another. */
+  pick(exclude: InstanceState | null): InstanceState | null {
+    return pick(this.revisions, exclude);
   }
 
-  private send(ex: Exchange, inst: InstanceState): void {
-    ex.instance = inst;
-    ex.attemptDone = false;
+  /** A request (or upgrade) goes to `inst` now. */
+  beginAttempt(a: Attempt, inst: InstanceState): void {
+    a.instance = inst;
+    a.attemptDone = false;
     inst.inFlight++;
     inst.stats.requests++;
     inst.stats.inFlight++;
     const rstats = inst.revision === null ? null : inst.revision.stats;
-    ex.rstats = rstats;
+    a.rstats = rstats;
     if (rstats !== null) {
       rstats.requests++;
       rstats.inFlight++;
     }
-    const upstream: Tagged<ClientRequest> = httpRequest({
-      host: inst.host,
-      port: inst.port,
-      method: ex.req.method,
-      path: ex.req.url,
-      headers: ex.headers,
-      agent: inst.agent,
-    });
-    upstream[kEx] = ex;
-    ex.upstream = upstream;
-    upstream.on('response', onUpstreamResponse);
-    upstream.on('error', onUpstreamError);
-    if (ex.withBody) ex.req.pipe(upstream);
-    else upstream.end();
   }
 
-  /** Called once per upstream error event of the current attempt. */
-  upstreamFailed(ex: Exchange, err: NodeJS.ErrnoException): void {
-    if (ex.attemptDone) return; // the client went away and we cut the upstream off
-    const inst = ex.instance!;
-    if (ex.responded) {
-      // Failed mid-response: nothing to do but cut the client off.
-      ex.res.destroy();
-      return;
-    }
-    inst.stats.connectionFailures++;
-    if (ex.rstats !== null) ex.rstats.connectionFailures++;
-    const retryable =
-      !ex.retried &&
-      !ex.withBody &&
-      !this.closed &&
-      !ex.res.destroyed &&
-      (IDEMPOTENT.has(ex.req.method ?? '') || err.code === 'ECONNREFUSED');
-    if (retryable) {
-      const next = pick(this.revisions, inst);
-      if (next !== null) {
-        this.endAttempt(ex);
-        ex.retried = true;
-        this.send(ex, next);
-        return;
-      }
-    }
-    logger().warn({ instance: inst.id, code: err.code, requestId: ex.requestId }, 'proxy: upstream failed');
-    this.reply(ex, 502, 'Bad Gateway\n');
-  }
-
-  private reply(ex: Exchange, status: number, body: string): void {
-    ex.status = status;
-    const res = ex.res;
-    if (res.headersSent || res.destroyed) {
-      res.destroy();
-      return;
-    }
-    res.writeHead(status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': ex.requestId,
-    });
-    res.end(body);
-    if (ex.withBody && !ex.req.complete) {
-      // The body will never be read: do not keep the connection for another request.
-      ex.req.unpipe();
-      res.shouldKeepAlive = false;
-      ex.req.resume();
-    }
-  }
-
-  /** The client response is over (finished or aborted). */
-  finish(ex: Exchange): void {
-    const upstream = ex.upstream;
-    if (upstream !== null && !ex.res.writableFinished && !upstream.destroyed) upstream.destroy();
-    const status = ex.status;
-    const ms = performance.now() - ex.start;
-    this.total.inFlight--;
-    if (status !== 0 && ex.res.writableFinished) {
-      this.total.response(status);
-      this.total.latency(ms);
-      const inst = ex.instance;
-      if (inst !== null) {
-        inst.stats.response(status);
-        inst.stats.latency(ms);
-        const rstats = ex.rstats;
-        if (rstats !== null) {
-          rstats.response(status);
-          rstats.latency(ms);
-        }
-      }
-    }
-    this.endAttempt(ex);
-  }
-
-  private endAttempt(ex: Exchange): void {
-    if (ex.attemptDone) return;
-    ex.attemptDone = true;
-    const inst = ex.instance!;
+  /** The attempt is over (answered, failed or abandoned); idempotent. */
+  endAttempt(a: Attempt): void {
+    if (a.attemptDone) return;
+    a.attemptDone = true;
+    const inst = a.instance!;
     inst.stats.inFlight--;
-    if (ex.rstats !== null) ex.rstats.inFlight--;
+    if (a.rstats !== null) a.rstats.inFlight--;
     this.release(inst);
   }
 
-  private release(inst: InstanceState): void {
+  connectionFailed(a: Attempt): void {
+    a.instance!.stats.connectionFailures++;
+    if (a.rstats !== null) a.rstats.connectionFailures++;
+  }
+
+  /** A response was written in full: count it on the total and, if one was tried, the last instance. */
+  answered(a: Attempt, status: number, ms: number): void {
+    this.total.response(status);
+    this.total.latency(ms);
+    const inst = a.instance;
+    if (inst === null) return;
+    inst.stats.response(status);
+    inst.stats.latency(ms);
+    const rstats = a.rstats;
+    if (rstats !== null) {
+      rstats.response(status);
+      rstats.latency(ms);
+    }
+  }
+
+  /** The fast path gives up a connection (see http-fallback.ts). */
+  handOver(socket: Socket, pending: Buffer | null): void {
+    this.fallback.adopt(socket, pending);
+  }
+
+  // -- Instances -------------------------------------------------------------------------------
+
+  release(inst: InstanceState): void {
     inst.inFlight--;
     if (inst.inFlight !== 0) return;
     if (inst.waiters.length > 0) {
@@ -368,8 +282,13 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
   }
 
   private dispose(inst: InstanceState): void {
-    inst.agent.destroy();
+    inst.destroyConnections();
     if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const inst of this.instances.values()) inst.pool.sweep(now);
   }
 
   private countersFor(id: string, revision: string): Counters {
@@ -380,75 +299,17 @@ export class BuiltinDataPlane implements DataPlane, ExchangeOwner {
     }
     return s.counters;
   }
-
-  // -- Upgrade (WebSocket) ---------------------------------------------------------------------
-
-  private handleUpgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
-    const requestId = requestIdOf(req.headers);
-    this.total.requests++;
-    const inst = pick(this.revisions, null);
-    if (inst === null) {
-      this.total.response(503);
-      client.on('error', ignore);
-      client.end(rawReply(503, 'Service Unavailable\n', requestId));
-      return;
-    }
-    inst.inFlight++;
-    inst.stats.requests++;
-    inst.stats.inFlight++;
-    const rstats = inst.revision?.stats;
-    if (rstats !== undefined) {
-      rstats.requests++;
-      rstats.inFlight++;
-    }
-    this.total.inFlight++;
-    const upstream: Socket = connect(inst.port, inst.host);
-    inst.upgrades.add(client);
-    inst.upgrades.add(upstream);
-    this.upgraded.add(client);
-    this.upgraded.add(upstream);
-    let connected = false;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      // Before the upstream connected, the client is being sent a 502 and closes after it.
-      if (connected || !client.writableEnded) client.destroy();
-      upstream.destroy();
-      inst.upgrades.delete(client);
-      inst.upgrades.delete(upstream);
-      this.upgraded.delete(client);
-      this.upgraded.delete(upstream);
-      this.total.inFlight--;
-      inst.stats.inFlight--;
-      if (rstats !== undefined) rstats.inFlight--;
-      this.release(inst);
-    };
-    upstream.on('connect', () => {
-      connected = true;
-      upstream.write(upgradeHead(req, requestId, this.proto));
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected) {
-        inst.stats.connectionFailures++;
-        if (rstats !== undefined) rstats.connectionFailures++;
-        logger().warn({ instance: inst.id, code: err.code, requestId }, 'proxy: upgrade upstream failed');
-        this.total.response(502);
-        if (client.writable) client.end(rawReply(502, 'Bad Gateway\n', requestId), () => client.destroy());
-        else client.destroy();
-      }
-      end();
-    });
-    upstream.on('close', end);
-    client.on('error', end);
-    client.on('close', end);
-  }
 }
 
-function ignore(): void {}
+function listenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (err.code !== 'EADDRINUSE') return err;
+  return new TandemError(
+    'TANDEM_PORT_IN_USE',
+    `cannot listen on ${host}:${port}: port ${port} is already in use by another process; ` +
+      'stop that process, or change `listen:` of this environment in tandem.yaml',
+    { cause: err },
+  );
+}
 
 export function createBuiltinDataPlane(opts?: BuiltinDataPlaneOptions): DataPlane {
   return new BuiltinDataPlane(opts);

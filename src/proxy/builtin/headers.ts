@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
 const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect']);
 
 /** A request id we pass on as it is: 1-128 characters of [A-Za-z0-9._:-]. */
-function isSaneRequestId(id: string): boolean {
+export function isSaneRequestId(id: string): boolean {
   const n = id.length;
   if (n === 0 || n > 128) return false;
   for (let i = 0; i < n; i++) {

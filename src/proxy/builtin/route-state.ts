@@ -1,6 +1,6 @@
 /**
  * Routing state of the builtin data plane: one InstanceState per upstream instance (its keep-alive
- * agent, outstanding requests, drain state and upgraded connections), one RevisionState per revision,
+ * connections, outstanding requests, drain state and upgraded connections), one RevisionState per revision,
  * and the choice of an instance for a request: smooth weighted round-robin (nginx's algorithm) over
  * the revisions, then the fewest outstanding requests within the revision (ties round-robin).
  */
@@ -8,6 +8,16 @@ import { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DrainResult } from '../types.js';
 import type { Counters } from './counters.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+/** One try of a request (or upgrade) on an instance, as the data plane accounts for it. */
+export interface Attempt {
+  instance: InstanceState | null;
+  /** The instance's revision counters at send time (the instance may move revisions later). */
+  rstats: Counters | null;
+  /** Its in-flight counts are released. */
+  attemptDone: boolean;
+}
 
 export interface Waiter {
   resolve: (r: DrainResult) => void;
@@ -15,7 +25,9 @@ export interface Waiter {
 }
 
 export class InstanceState {
-  readonly agent: Agent;
+  /** The fast path's raw keep-alive connections. */
+  readonly pool: UpstreamPool;
+  private nodeAgent: Agent | null = null;
   inFlight = 0;
   draining = false;
   /** Not in the current table any more. */
@@ -29,9 +41,22 @@ export class InstanceState {
     readonly host: string,
     readonly port: number,
     readonly stats: Counters,
-    maxSockets: number,
+    private readonly maxSockets: number,
+    idleMs: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, scheduling: 'lifo' });
+    this.pool = new UpstreamPool(host, port, maxSockets, idleMs);
+  }
+
+  /** The node:http path's keep-alive agent, made on first use (most traffic never needs it). */
+  get agent(): Agent {
+    this.nodeAgent ??= new Agent({ keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' });
+    return this.nodeAgent;
+  }
+
+  /** Closes every connection to the instance (it left the table, or the data plane closes). */
+  destroyConnections(): void {
+    this.pool.destroy();
+    this.nodeAgent?.destroy();
   }
 }
 

@@ -3,6 +3,7 @@ import type { StoreEngine } from '../engine.js';
 import { eventsMigration } from './0001_events.js';
 import { pipelineRunsMigration } from './0002_pipeline_runs.js';
 import { secretsMigration } from './0003_secrets.js';
+import { deliveryMigration } from './0004_delivery.js';
 
 /**
  * Every migration, registered statically (the code runs from dist/, so nothing is read from
@@ -14,6 +15,7 @@ export function migrations(engine: StoreEngine): Record<string, Migration> {
     '0001_events': eventsMigration(engine),
     '0002_pipeline_runs': pipelineRunsMigration(),
     '0003_secrets': secretsMigration(),
+    '0004_delivery': deliveryMigration(),
   };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Follows a deployment until it ends: prints each service's progress as it changes, and returns
+ * the exit code (0 promoted, 1 failed or aborted). Rides out a control plane restart.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeploymentView } from '../control/control-plane.js';
+import type { ControlClient } from './control-client.js';
+import { whileReachable } from './control-client.js';
+
+const POLL_MS = 250;
+/** How long a restarting control plane may stay unreachable while we follow. */
+const UNREACHABLE_GRACE_MS = 60_000;
+
+export async function followDeployment(
+  client: ControlClient,
+  first: DeploymentView,
+  print: (line: string) => void,
+): Promise<{ code: number; view: DeploymentView }> {
+  let view = first;
+  let last = '';
+  let warned = false;
+  for (;;) {
+    const line = describe(view);
+    if (line !== last) print(line);
+    last = line;
+    if (view.deployment.state !== 'progressing') break;
+    await sleep(POLL_MS);
+    view = await whileReachable(
+      UNREACHABLE_GRACE_MS,
+      () => client.get<DeploymentView>(`/v1/deployments/${encodeURIComponent(first.deployment.id)}`),
+      () => {
+        if (!warned) print('control plane unreachable; waiting for it to come back');
+        warned = true;
+      },
+    );
+  }
+  const ok = view.deployment.state === 'succeeded';
+  if (!ok && view.deployment.reason) print(view.deployment.reason);
+  return { code: ok ? 0 : 1, view };
+}
+
+function describe(view: DeploymentView): string {
+  const d = view.deployment;
+  const services = view.rollouts
+    .map((r) => {
+      const progress =
+        r.strategy.name === 'blue-green'
+          ? r.step > 0
+            ? 'cut over'
+            : 'starting'
+          : `${r.step}/${r.replicas} new`;
+      return `${r.service} ${r.state}${r.state === 'progressing' ? ` (${progress})` : ''}`;
+    })
+    .join(', ');
+  return `${d.environment}: ${d.kind} ${d.release} ${view.state}${services ? ` — ${services}` : ''}`;
+}

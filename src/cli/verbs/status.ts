@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import type { DeploymentView } from '../../control/control-plane.js';
+import type { Status } from '../../control/status.js';
+import { colorEnabled, colors, type GlobalOptions, runAction } from '../output.js';
+
+/** `tandem status` and `tandem history ENV`. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('environments, their rollout, and every service with its release and instances')
+    .addHelpText('after', '\n`--json` prints a stable contract: see docs/deploy.md.')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      await runAction(Boolean(globals.json), async () => {
+        const { connect } = await import('../control-client.js');
+        const status = await connect({
+          config: globals.config,
+          cwd: process.cwd(),
+          env: process.env,
+        }).get<Status>('/v1/status');
+        if (globals.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+        else process.stdout.write(formatStatus(status));
+        return 0;
+      });
+    });
+
+  program
+    .command('history')
+    .description('the deployments of an environment, newest first')
+    .argument('<env>', 'environment name')
+    .option('--limit <n>', 'how many', '20')
+    .action(async (env: string, opts: { limit: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      await runAction(Boolean(globals.json), async () => {
+        const { connect } = await import('../control-client.js');
+        const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
+        const { deployments } = await client.get<{ deployments: DeploymentView[] }>(
+          `/v1/environments/${encodeURIComponent(env)}/history?limit=${encodeURIComponent(opts.limit)}`,
+        );
+        if (globals.json) {
+          process.stdout.write(`${JSON.stringify({ environment: env, deployments })}\n`);
+          return 0;
+        }
+        if (deployments.length === 0) process.stdout.write(`no deployments to ${env} yet\n`);
+        for (const { deployment: d, state } of deployments) {
+          const took = d.finishedAt
+            ? ` in ${Math.round((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 100) / 10}s`
+            : '';
+          process.stdout.write(
+            `${d.startedAt.replace('T', ' ').slice(0, 19)}  ${d.id}  ${d.kind.padEnd(8)} ${d.release.padEnd(16)} ${state}${took}${d.fromRelease ? `  (from ${d.fromRelease})` : ''}\n`,
+          );
+          if (d.reason && state !== 'promoted') process.stdout.write(`    ${d.reason.split('\n')[0]}\n`);
+        }
+        return 0;
+      });
+    });
+}
+
+export function formatStatus(status: Status): string {
+  const c = colors(colorEnabled());
+  const out: string[] = [];
+  if (status.environments.length === 0) out.push('no environments in tandem.yaml');
+  for (const env of status.environments) {
+    const r = env.rollout;
+    const rollout = r === null ? 'never deployed' : `${r.kind} of ${r.release} ${r.state} (${r.strategy})`;
+    out.push(`${c.bold(env.name)}  ${rollout}`);
+    for (const s of env.services) {
+      const where = s.listen === null ? '' : `  http://127.0.0.1:${s.listen}/`;
+      const ready = `${s.replicas.ready}/${s.replicas.desired} ready`;
+      out.push(
+        `  ${s.name}  ${s.release || '-'}  ${s.replicas.ready >= s.replicas.desired ? c.green(ready) : c.yellow(ready)}${where}`,
+      );
+      for (const i of s.instances) {
+        const health = i.healthy ? c.green('healthy') : c.red('unhealthy');
+        const restarts = i.restarts > 0 ? `  restarts ${i.restarts}` : '';
+        out.push(
+          `    ${i.id}  ${i.revision}  ${i.state}  ${health}${i.inTraffic ? '  in traffic' : ''}  pid ${i.pid ?? '-'} port ${i.port}${restarts}`,
+        );
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,596 @@
+/**
+ * The control plane: the active config, the operations behind the API (deploy, rollback,
+ * restart, scale, apply, status, history) and the reconciler that carries them out through the
+ * agent. Operations only write intent (deployments and their rollouts, in one transaction with
+ * their events); the reconciler does the rest, so every operation returns at once and survives
+ * a restart of the control plane.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded-config.js';
+import { type EnvironmentPlan, planEnvironments, type ServicePlan } from '../delivery/environment-plan.js';
+import type { Rollout, StrategyConfig } from '../delivery/types.js';
+import { TandemError } from '../errors.js';
+import { logger } from '../log/logger.js';
+import { createRelease } from '../release/create-release.js';
+import { releaseProjectDir } from '../release/layout.js';
+import { runReleaseCommand } from '../release/release-command.js';
+import { openVault } from '../secrets/vault.js';
+import { stateDir } from '../store/open.js';
+import type { Deployment } from '../store/repositories/deployments.js';
+import type { StoredRelease } from '../store/repositories/releases.js';
+import type { Store } from '../store/store.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { instanceEnv, instanceSpec } from './instance-spec.js';
+import { LISTEN_HOST, LocalRuntime, type RuntimeResolver } from './local-runtime.js';
+import {
+  type AgentApi,
+  type Clock,
+  nextRestartRevision,
+  releaseOfRevision,
+  serviceKey,
+  systemClock,
+} from './ports.js';
+import { Reconciler } from './reconciler.js';
+import { servicePlanOfRelease, snapshotOf } from './release-config.js';
+import { buildStatus, type Status } from './status.js';
+
+export interface ControlPlaneOptions {
+  loaded: LoadedConfig;
+  store: Store;
+  agent: AgentApi;
+  env: Record<string, string | undefined>;
+  clock?: Clock;
+}
+
+export interface DeploymentView {
+  deployment: Deployment;
+  rollouts: Rollout[];
+  state: string;
+}
+
+const RELEASE_COMMAND_TIMEOUT_MS = 15 * 60_000;
+
+export class ControlPlane {
+  private loaded: LoadedConfig;
+  private plans: EnvironmentPlan[];
+  private readonly store: Store;
+  private readonly agent: AgentApi;
+  private readonly env: Record<string, string | undefined>;
+  private readonly clock: Clock;
+  private readonly reconciler: Reconciler;
+  /** Environments whose deploy is being prepared (release build, release commands). */
+  private readonly preparing = new Set<string>();
+
+  constructor(opts: ControlPlaneOptions) {
+    this.loaded = opts.loaded;
+    this.plans = planEnvironments(opts.loaded, { env: opts.env, secrets: undefined });
+    this.store = opts.store;
+    this.agent = opts.agent;
+    this.env = opts.env;
+    this.clock = opts.clock ?? systemClock;
+    const resolver = this.resolver();
+    this.reconciler = new Reconciler({
+      store: this.store,
+      agent: this.agent,
+      runtime: new LocalRuntime(this.agent, resolver),
+      resolver,
+      clock: this.clock,
+      isConfigured: (e, s) => this.servicePlan(e, s) !== undefined,
+    });
+  }
+
+  get root(): string {
+    return this.loaded.dir;
+  }
+
+  get project(): string {
+    return this.loaded.config.project;
+  }
+
+  get configFile(): string {
+    return this.loaded.file;
+  }
+
+  /** Opens the listeners of the config (keeping the traffic of an adopted agent) and starts reconciling. */
+  async start(): Promise<void> {
+    await this.syncListeners();
+    this.reconciler.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.reconciler.stop();
+  }
+
+  /** Runs reconcile passes until `done` says so or the timeout passes (tests and `up`). */
+  reconcileNow(): Promise<boolean> {
+    return this.reconciler.tick();
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  async deploy(opts: {
+    environment: string;
+    ref?: string;
+    release?: string;
+    force?: boolean;
+  }): Promise<DeploymentView> {
+    await this.reload();
+    const env = this.environment(opts.environment);
+    await this.refuseBusy(env.name, opts.force === true);
+    this.preparing.add(env.name);
+    try {
+      const release =
+        opts.release !== undefined
+          ? await this.readyRelease(opts.release)
+          : await this.buildRelease(opts.ref ?? 'HEAD');
+      await this.refuseBusy(env.name, opts.force === true, true);
+      const failed = await this.runReleaseCommands(env, release);
+      if (failed !== undefined) return await this.failedDeployment(env.name, 'deploy', release.id, failed);
+      return await this.startDeployment(env, 'deploy', release.id, opts.force === true);
+    } finally {
+      this.preparing.delete(env.name);
+    }
+  }
+
+  async rollback(opts: { environment: string; to?: string; force?: boolean }): Promise<DeploymentView> {
+    const env = this.environment(opts.environment);
+    await this.refuseBusy(env.name, opts.force === true);
+    const current = await this.currentRelease(env.name);
+    let target = opts.to;
+    if (target === undefined) {
+      const history = await this.store.deployments.history(env.name, 200);
+      target = history
+        .filter((d) => d.state === 'succeeded')
+        .map((d) => releaseOfRevision(d.release))
+        .find((r) => r !== current);
+      if (target === undefined) {
+        throw new TandemError(
+          'TANDEM_NOTHING_TO_ROLL_BACK_TO',
+          `"${env.name}" has no earlier successful release than ${current ?? 'nothing'}; name one with --to RELEASE`,
+          { exitCode: 2 },
+        );
+      }
+    }
+    const release = await this.readyRelease(target);
+    return this.startDeployment(env, 'rollback', release.id, opts.force === true);
+  }
+
+  async restart(opts: { environment: string; force?: boolean }): Promise<DeploymentView> {
+    const env = this.environment(opts.environment);
+    await this.refuseBusy(env.name, opts.force === true);
+    const states = (await this.store.deployments.serviceStates()).filter((s) => s.environment === env.name);
+    if (states.length === 0) {
+      throw new TandemError(
+        'TANDEM_NOT_DEPLOYED',
+        `nothing is deployed to "${env.name}" yet; run \`tandem deploy ${env.name}\``,
+        {
+          exitCode: 2,
+        },
+      );
+    }
+    // A restart rolls out a fresh revision of the same release, one instance at a time.
+    const strategy: StrategyConfig = {
+      name: 'rolling',
+      maxSurge: 1,
+      maxUnavailable: 0,
+      progressDeadlineMs: progressDeadlineOf(env.strategy),
+    };
+    const now = this.clock.now();
+    const id = newDeploymentId(now);
+    const rollouts = states
+      .filter((s) => this.servicePlan(env.name, s.service) !== undefined)
+      .map((s) =>
+        newRollout(id, s.service, strategy, s.release, nextRestartRevision(s.release), s.replicas, now),
+      );
+    return this.begin({
+      id,
+      environment: env.name,
+      kind: 'restart',
+      release: rollouts[0]?.to ?? states[0]?.release ?? '',
+      rollouts,
+      force: opts.force === true,
+    });
+  }
+
+  async scale(opts: {
+    environment: string;
+    service: string;
+    replicas: number;
+  }): Promise<{ desired: number }> {
+    const env = this.environment(opts.environment);
+    if (!Number.isInteger(opts.replicas) || opts.replicas < 0 || opts.replicas > 64) {
+      throw new TandemError(
+        'TANDEM_BAD_REPLICAS',
+        `replicas must be a whole number from 0 to 64, got ${opts.replicas}`,
+        { exitCode: 2 },
+      );
+    }
+    if (this.servicePlan(env.name, opts.service) === undefined) {
+      const names = env.services.map((s) => s.name);
+      const hint = didYouMean(opts.service, names);
+      throw new TandemError(
+        'TANDEM_UNKNOWN_SERVICE',
+        `"${opts.service}" is not a service of "${env.name}" (services: ${names.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`,
+        { exitCode: 2 },
+      );
+    }
+    if ((await this.store.deployments.progressing(env.name)).length > 0) {
+      throw new TandemError(
+        'TANDEM_ROLLOUT_IN_PROGRESS',
+        `a rollout of "${env.name}" is in progress; scale when it has finished`,
+      );
+    }
+    const ok = await this.store.deployments.scale(
+      env.name,
+      opts.service,
+      opts.replicas,
+      new Date(this.clock.now()),
+    );
+    if (!ok) {
+      throw new TandemError(
+        'TANDEM_NOT_DEPLOYED',
+        `"${opts.service}" is not deployed to "${env.name}" yet; run \`tandem deploy ${env.name}\``,
+        {
+          exitCode: 2,
+        },
+      );
+    }
+    this.reconciler.poke();
+    return { desired: opts.replicas };
+  }
+
+  /** Re-reads tandem.yaml; an invalid file is refused (ConfigError) and the running config stays. */
+  async apply(): Promise<{ file: string; changes: string[] }> {
+    const before = this.plans;
+    await this.reload();
+    const changes = describeChanges(before, this.plans);
+    // Replicas changed in the file are applied to what is deployed (a `tandem scale` lasts until then).
+    const at = new Date(this.clock.now());
+    for (const env of this.plans) {
+      for (const s of env.services) {
+        const old = before.find((e) => e.name === env.name)?.services.find((o) => o.name === s.name);
+        if (old !== undefined && old.replicas !== s.replicas)
+          await this.store.deployments.scale(env.name, s.name, s.replicas, at);
+      }
+    }
+    await this.syncListeners();
+    this.reconciler.poke();
+    return { file: this.loaded.file, changes };
+  }
+
+  async status(): Promise<Status> {
+    const [agent, serviceStates] = await Promise.all([
+      this.agent.state(),
+      this.store.deployments.serviceStates(),
+    ]);
+    const latest = new Map<string, { deployment: Deployment; rollouts: Rollout[] }>();
+    for (const env of this.plans) {
+      const [deployment] = await this.store.deployments.history(env.name, 1);
+      if (deployment !== undefined) {
+        latest.set(env.name, {
+          deployment,
+          rollouts: await this.store.deployments.rolloutsOf(deployment.id),
+        });
+      }
+    }
+    return buildStatus({ plans: this.plans, agent, serviceStates, latest });
+  }
+
+  async deployment(id: string): Promise<DeploymentView | undefined> {
+    const deployment = await this.store.deployments.get(id);
+    if (deployment === undefined) return undefined;
+    const rollouts = await this.store.deployments.rolloutsOf(id);
+    const { rolloutStateOf } = await import('./status.js');
+    return { deployment, rollouts, state: rolloutStateOf(deployment, rollouts) };
+  }
+
+  async history(environment: string, limit = 20): Promise<DeploymentView[]> {
+    const env = this.environment(environment);
+    const list = await this.store.deployments.history(env.name, limit);
+    return Promise.all(list.map(async (d) => (await this.deployment(d.id)) as DeploymentView));
+  }
+
+  /** Instances of a service (for `tandem logs`), with their log files. */
+  async instances(environment: string | undefined, service: string) {
+    const state = await this.agent.state();
+    const envs =
+      environment === undefined ? this.plans.map((p) => p.name) : [this.environment(environment).name];
+    const found = state.instances.filter((i) => i.service === service && envs.includes(i.environment));
+    if (
+      found.length === 0 &&
+      !this.plans.some((p) => envs.includes(p.name) && p.services.some((s) => s.name === service))
+    ) {
+      const names = [...new Set(this.plans.flatMap((p) => p.services.map((s) => s.name)))];
+      const hint = didYouMean(service, names);
+      throw new TandemError(
+        'TANDEM_UNKNOWN_SERVICE',
+        `unknown service "${service}" (services: ${names.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`,
+        {
+          exitCode: 2,
+        },
+      );
+    }
+    return found.map((i) => ({
+      id: i.id,
+      environment: i.environment,
+      revision: i.revision,
+      state: i.state,
+      logFile: i.logFile,
+    }));
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private async reload(): Promise<void> {
+    const loaded = await loadConfig({ config: this.loaded.file, cwd: this.loaded.dir });
+    const plans = planEnvironments(loaded, { env: this.env, secrets: undefined });
+    this.loaded = loaded;
+    this.plans = plans;
+  }
+
+  private environment(name: string): EnvironmentPlan {
+    const env = this.plans.find((e) => e.name === name);
+    if (env !== undefined) return env;
+    const names = this.plans.map((e) => e.name);
+    const hint = didYouMean(name, names);
+    throw new TandemError(
+      'TANDEM_UNKNOWN_ENVIRONMENT',
+      `unknown environment "${name}" (environments: ${names.length > 0 ? names.join(', ') : 'none; add one under `environments:` in tandem.yaml'})${hint ? `; did you mean "${hint}"?` : ''}`,
+      { exitCode: 2 },
+    );
+  }
+
+  private servicePlan(environment: string, service: string): ServicePlan | undefined {
+    return this.plans.find((e) => e.name === environment)?.services.find((s) => s.name === service);
+  }
+
+  private async refuseBusy(environment: string, force: boolean, afterPrepare = false): Promise<void> {
+    if (!afterPrepare && this.preparing.has(environment)) {
+      throw new TandemError(
+        'TANDEM_ROLLOUT_IN_PROGRESS',
+        `a deploy to "${environment}" is being prepared (building its release); wait for it to finish`,
+      );
+    }
+    if (force) return;
+    const active = await this.store.deployments.progressing(environment);
+    if (active[0] !== undefined) {
+      throw new TandemError(
+        'TANDEM_ROLLOUT_IN_PROGRESS',
+        `a rollout of "${environment}" is in progress (${active[0].id}, ${active[0].kind} of ${active[0].release}); wait for it, or pass --force to supersede it`,
+      );
+    }
+  }
+
+  private async currentRelease(environment: string): Promise<string | undefined> {
+    const states = (await this.store.deployments.serviceStates()).filter(
+      (s) => s.environment === environment,
+    );
+    return states[0] === undefined ? undefined : releaseOfRevision(states[0].release);
+  }
+
+  private async readyRelease(id: string): Promise<StoredRelease> {
+    const release = await this.store.releases.get(id);
+    if (release === undefined || release.status !== 'ready') {
+      const known = (await this.store.releases.list({ limit: 5 }))
+        .filter((r) => r.status === 'ready')
+        .map((r) => r.id);
+      throw new TandemError(
+        'TANDEM_UNKNOWN_RELEASE',
+        release === undefined
+          ? `no release "${id}"${known.length > 0 ? ` (recent: ${known.join(', ')})` : ''}`
+          : `release ${id} is ${release.status}${release.reason ? `: ${release.reason}` : ''}`,
+        { exitCode: 2 },
+      );
+    }
+    return release;
+  }
+
+  private async buildRelease(ref: string): Promise<StoredRelease> {
+    return createRelease({
+      project: this.loaded.config.project,
+      projectDir: this.loaded.dir,
+      stateRoot: this.loaded.dir,
+      ref,
+      configSnapshot: snapshotOf(this.loaded.config),
+      store: this.store,
+      env: this.env,
+      signal: new AbortController().signal,
+      onProgress: (message: string) => logger().info({ ref }, message),
+    });
+  }
+
+  /** Each service's `release:` command, once per release and environment, before the rollout. */
+  private async runReleaseCommands(
+    env: EnvironmentPlan,
+    release: StoredRelease,
+  ): Promise<string | undefined> {
+    const projectDir = releaseProjectDir(this.loaded.dir, release);
+    for (const s of env.services) {
+      const plan = await this.releasePlan(env.name, s.name, release);
+      if (plan.release === undefined) continue;
+      const logFile = path.join(
+        stateDir(this.loaded.dir),
+        'logs',
+        'releases',
+        `${release.id}-${env.name}-${s.name}.log`,
+      );
+      const result = await runReleaseCommand({
+        cwd: path.resolve(projectDir, plan.workingDirectory),
+        command: plan.release,
+        env: instanceEnv(this.env, plan, {
+          environment: env.name,
+          revision: release.id,
+          instance: `${env.name}-${s.name}-release`,
+        }),
+        logFile,
+        signal: new AbortController().signal,
+        timeoutMs: RELEASE_COMMAND_TIMEOUT_MS,
+      });
+      if (!result.ok) {
+        return `${s.name}: the release command \`${plan.release}\` failed (exit ${result.exitCode}); last lines:\n${result.lastLines.map((l) => `  ${l}`).join('\n')}`;
+      }
+    }
+    return undefined;
+  }
+
+  private async releasePlan(
+    environment: string,
+    service: string,
+    release: StoredRelease,
+  ): Promise<ServicePlan> {
+    const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
+    return servicePlanOfRelease(
+      release.id,
+      release.config,
+      releaseProjectDir(this.loaded.dir, release),
+      environment,
+      service,
+      {
+        env: this.env,
+        secrets,
+      },
+    );
+  }
+
+  private async startDeployment(
+    env: EnvironmentPlan,
+    kind: 'deploy' | 'rollback',
+    releaseId: string,
+    force: boolean,
+  ): Promise<DeploymentView> {
+    const now = this.clock.now();
+    const id = newDeploymentId(now);
+    const states = (await this.store.deployments.serviceStates()).filter((s) => s.environment === env.name);
+    const rollouts = env.services.map((s) => {
+      const from = states.find((x) => x.service === s.name)?.release ?? null;
+      return newRollout(id, s.name, env.strategy, from, releaseId, s.replicas, now);
+    });
+    return this.begin({ id, environment: env.name, kind, release: releaseId, rollouts, force });
+  }
+
+  private async begin(d: {
+    id: string;
+    environment: string;
+    kind: 'deploy' | 'rollback' | 'restart';
+    release: string;
+    rollouts: Rollout[];
+    force: boolean;
+  }): Promise<DeploymentView> {
+    const active = await this.store.deployments.progressing(d.environment);
+    const fromRelease = (await this.currentRelease(d.environment)) ?? null;
+    await this.store.deployments.start({
+      id: d.id,
+      environment: d.environment,
+      kind: d.kind,
+      release: d.release,
+      fromRelease,
+      rollouts: d.rollouts,
+      supersede: d.force ? active.map((a) => a.id) : [],
+      at: new Date(this.clock.now()),
+    });
+    this.reconciler.poke();
+    return (await this.deployment(d.id)) as DeploymentView;
+  }
+
+  private async failedDeployment(
+    environment: string,
+    kind: 'deploy',
+    release: string,
+    reason: string,
+  ): Promise<DeploymentView> {
+    const now = this.clock.now();
+    const id = newDeploymentId(now);
+    const fromRelease = (await this.currentRelease(environment)) ?? null;
+    await this.store.deployments.start({
+      id,
+      environment,
+      kind,
+      release,
+      fromRelease,
+      rollouts: [],
+      supersede: [],
+      at: new Date(now),
+    });
+    await this.store.deployments.finish(id, 'failed', reason, [], new Date(now));
+    return (await this.deployment(id)) as DeploymentView;
+  }
+
+  private resolver(): RuntimeResolver {
+    return {
+      service: (environment, service) => {
+        const plan = this.servicePlan(environment, service);
+        return { listen: plan?.listen ?? null, drainMs: plan?.drainMs ?? 30_000 };
+      },
+      revision: async (environment, service, revision) => {
+        const release = await this.readyRelease(releaseOfRevision(revision));
+        const plan = await this.releasePlan(environment, service, release);
+        const projectDir = releaseProjectDir(this.loaded.dir, release);
+        return { spec: () => instanceSpec({ environment, revision, plan, projectDir, baseEnv: this.env }) };
+      },
+    };
+  }
+
+  /** Every configured listener open on its port; listeners no longer configured closed. */
+  private async syncListeners(): Promise<void> {
+    const state = await this.agent.state();
+    const wanted = new Map<string, number>();
+    for (const env of this.plans)
+      for (const s of env.services) if (s.listen !== null) wanted.set(serviceKey(env.name, s.name), s.listen);
+    for (const l of state.listeners) {
+      if (wanted.get(l.key) !== l.port) await this.agent.deleteListener(l.key);
+    }
+    for (const [key, port] of wanted) {
+      const existing = state.listeners.find((l) => l.key === key);
+      if (existing?.port === port) continue;
+      await this.agent.putListener({ key, port, host: LISTEN_HOST, traffic: existing?.traffic ?? [] });
+    }
+  }
+}
+
+function newDeploymentId(now: number): string {
+  return `d${now.toString(36)}${randomBytes(2).toString('hex')}`;
+}
+
+function progressDeadlineOf(strategy: StrategyConfig): number | undefined {
+  return strategy.progressDeadlineMs;
+}
+
+function newRollout(
+  deploymentId: string,
+  service: string,
+  strategy: StrategyConfig,
+  from: string | null,
+  to: string,
+  replicas: number,
+  now: number,
+): Rollout {
+  return {
+    id: `${deploymentId}.${service}`,
+    service,
+    strategy,
+    from,
+    to,
+    replicas,
+    state: 'pending',
+    step: 0,
+    startedAt: now,
+    stepStartedAt: now,
+    updatedAt: now,
+  };
+}
+
+function describeChanges(before: EnvironmentPlan[], after: EnvironmentPlan[]): string[] {
+  const changes: string[] = [];
+  const key = (e: EnvironmentPlan) =>
+    JSON.stringify({ ...e, services: e.services.map((s) => ({ ...s, env: Object.keys(s.env) })) });
+  for (const e of after) {
+    const old = before.find((b) => b.name === e.name);
+    if (old === undefined) changes.push(`environment ${e.name} added`);
+    else if (key(old) !== key(e)) changes.push(`environment ${e.name} changed`);
+  }
+  for (const b of before)
+    if (!after.some((e) => e.name === b.name)) changes.push(`environment ${b.name} removed`);
+  return changes;
+}

@@ -1,0 +1,204 @@
+/**
+ * Compiles `services:` and `environments:` into what the control plane deploys: per
+ * environment, its strategy and the fully resolved services (defaults applied, env interpolated,
+ * working directory checked). Pure; every problem is reported at its position in one ConfigError,
+ * like the pipeline's plan.
+ */
+import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
+import { InterpolationError, interpolate } from '../config/interpolate.js';
+import type { LoadedConfig } from '../config/loaded-config.js';
+import type { ServiceConfig } from '../config/services-schema.js';
+import { resolveWorkingDirectory } from '../pipeline/plan/working-directory.js';
+import type { SecretSource } from '../pipeline/types.js';
+import type { HealthCheck } from '../runtime/local/types.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import {
+  DEFAULT_MAX_SURGE,
+  DEFAULT_MAX_UNAVAILABLE,
+  DEFAULT_PROGRESS_DEADLINE_MS,
+  DEFAULT_SCALE_DOWN_DELAY_MS,
+  type StrategyConfig,
+} from './types.js';
+
+export const DEFAULT_DRAIN_MS = 30_000;
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+export const DEFAULT_HEALTH = {
+  intervalMs: 2000,
+  timeoutMs: 1000,
+  healthyThreshold: 1,
+  unhealthyThreshold: 3,
+};
+const SECRET_PLACEHOLDER = '***';
+
+export interface ServicePlan {
+  name: string;
+  run: string;
+  /** Working directory relative to the project root (posix, '.' for the root). */
+  workingDirectory: string;
+  /** The service's own env, interpolated (secrets resolved, or '***' without a secret source). */
+  env: Record<string, string>;
+  replicas: number;
+  health: HealthCheck;
+  release: string | undefined;
+  stop: { signal: NodeJS.Signals; graceMs: number };
+  drainMs: number;
+  /** Port of the environment's data plane for this service; null: not routed (a worker). */
+  listen: number | null;
+}
+
+export interface EnvironmentPlan {
+  name: string;
+  runtime: 'local';
+  strategy: StrategyConfig;
+  services: ServicePlan[];
+}
+
+export interface EnvironmentPlanContext {
+  env: Record<string, string | undefined>;
+  /** undefined (validate): every secret resolves to a placeholder. */
+  secrets: SecretSource | undefined;
+}
+
+export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanContext): EnvironmentPlan[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: ConfigPath, message: string, suggestion?: string) =>
+    issues.push(loaded.issueAt(path, message, suggestion === undefined ? {} : { suggestion }));
+  const services = loaded.config.services ?? {};
+  const serviceNames = Object.keys(services);
+  const ports = new Map<number, string>();
+  const plans: EnvironmentPlan[] = [];
+
+  for (const [envName, environment] of Object.entries(loaded.config.environments ?? {})) {
+    const base = ['environments', envName];
+    const names = environment.services ?? serviceNames;
+    names.forEach((name, index) => {
+      if (!Object.hasOwn(services, name)) {
+        const known = serviceNames.length > 0 ? serviceNames.map((n) => `"${n}"`).join(', ') : 'none defined';
+        add(
+          [...base, 'services', index],
+          `unknown service "${name}" (services: ${known})`,
+          didYouMean(name, serviceNames),
+        );
+      }
+    });
+    if (names.length === 0)
+      add(base, `environment "${envName}" has no service to deploy; add one under \`services:\``);
+
+    const listenOf = new Map<string, number>();
+    const claim = (port: number, path: ConfigPath, owner: string) => {
+      const other = ports.get(port);
+      if (other !== undefined) add(path, `port ${port} is already the listener of ${other}`);
+      else ports.set(port, owner);
+    };
+    if (typeof environment.listen === 'number') {
+      if (names.length > 1) {
+        add(
+          [...base, 'listen'],
+          `one port for ${names.length} services; give each service its port, e.g. listen: { ${names.map((n, i) => `${n}: ${(environment.listen as number) + i}`).join(', ')} }`,
+        );
+      } else if (names[0] !== undefined) {
+        listenOf.set(names[0], environment.listen);
+        claim(environment.listen, [...base, 'listen'], `${envName}.${names[0]}`);
+      }
+    } else {
+      for (const [name, port] of Object.entries(environment.listen)) {
+        if (!names.includes(name)) {
+          add(
+            [...base, 'listen', name],
+            `service "${name}" is not deployed to "${envName}"`,
+            didYouMean(name, names),
+          );
+          continue;
+        }
+        listenOf.set(name, port);
+        claim(port, [...base, 'listen', name], `${envName}.${name}`);
+      }
+    }
+
+    const strategy: StrategyConfig =
+      (environment.strategy ?? 'rolling') === 'rolling'
+        ? {
+            name: 'rolling',
+            maxSurge: environment.maxSurge ?? DEFAULT_MAX_SURGE,
+            maxUnavailable: environment.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
+            progressDeadlineMs: environment.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE_MS,
+          }
+        : {
+            name: 'blue-green',
+            scaleDownDelayMs: environment.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY_MS,
+            progressDeadlineMs: environment.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE_MS,
+          };
+
+    const planned: ServicePlan[] = [];
+    for (const name of names) {
+      const service = services[name];
+      if (service === undefined) continue;
+      planned.push(planService(loaded, name, service, listenOf.get(name) ?? null, ctx, add));
+    }
+    plans.push({ name: envName, runtime: environment.runtime ?? 'local', strategy, services: planned });
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
+  return plans;
+}
+
+function planService(
+  loaded: LoadedConfig,
+  name: string,
+  service: ServiceConfig,
+  listen: number | null,
+  ctx: EnvironmentPlanContext,
+  add: (path: ConfigPath, message: string) => void,
+): ServicePlan {
+  const base = ['services', name];
+  const resolve = (ns: string, key: string): string | undefined => {
+    if (ns === 'env') return Object.hasOwn(ctx.env, key) ? ctx.env[key] : undefined;
+    if (ns === 'secrets') return ctx.secrets === undefined ? SECRET_PLACEHOLDER : ctx.secrets.get(key);
+    return undefined;
+  };
+  const value = (text: string, path: ConfigPath): string => {
+    try {
+      return interpolate(text, resolve);
+    } catch (err) {
+      if (!(err instanceof InterpolationError)) throw err;
+      add(path, err.message);
+      return text;
+    }
+  };
+  const env: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(service.env ?? {}))
+    env[key] = value(String(raw), [...base, 'env', key]);
+
+  let workingDirectory = '.';
+  if (service.working_directory !== undefined) {
+    const resolved = resolveWorkingDirectory(loaded.dir, service.working_directory);
+    if ('error' in resolved) add([...base, 'working_directory'], resolved.error);
+    else workingDirectory = resolved.relative;
+  }
+
+  const h = service.health ?? {};
+  const timing = {
+    intervalMs: h.interval ?? DEFAULT_HEALTH.intervalMs,
+    timeoutMs: h.timeout ?? DEFAULT_HEALTH.timeoutMs,
+    healthyThreshold: h.healthy ?? DEFAULT_HEALTH.healthyThreshold,
+    unhealthyThreshold: h.unhealthy ?? DEFAULT_HEALTH.unhealthyThreshold,
+  };
+  const health: HealthCheck =
+    h.path !== undefined ? { kind: 'http', path: h.path, ...timing } : { kind: 'tcp', ...timing };
+
+  return {
+    name,
+    run: service.run,
+    workingDirectory,
+    env,
+    replicas: service.replicas ?? 1,
+    health,
+    release: service.release,
+    stop: {
+      signal: service.stop?.signal ?? 'SIGTERM',
+      graceMs: service.stop?.grace ?? DEFAULT_STOP_GRACE_MS,
+    },
+    drainMs: service.drain ?? DEFAULT_DRAIN_MS,
+    listen,
+  };
+}
