@@ -40,6 +40,11 @@ const STALE_TMP_MS = 60 * 60 * 1000;
 export interface CacheStoreOptions {
   /** Evict least-recently-used entries beyond this many bytes (default 2 GiB). */
   maxBytes?: number;
+  /**
+   * Keep the entries under this project instead of `root` (a release's snapshot shares its
+   * project's cache, so its pipeline restores cached outputs). Same file system expected.
+   */
+  entriesRoot?: string;
 }
 
 export interface CachePutInput {
@@ -69,7 +74,7 @@ export class CacheStore {
 
   constructor(root: string, opts: CacheStoreOptions = {}) {
     this.#root = root;
-    this.#paths = cachePaths(root);
+    this.#paths = cachePaths(opts.entriesRoot ?? root);
     this.#maxBytes = opts.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
   }
 

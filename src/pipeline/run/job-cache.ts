@@ -1,6 +1,3 @@
-import { mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
-import path from 'node:path';
-import { TandemError } from '../../errors.js';
 import { logger } from '../../log/logger.js';
 import {
   type CacheManifest,
@@ -11,7 +8,6 @@ import {
   listInputFiles,
   listOutputFiles,
 } from '../cache/index.js';
-import { cachePaths } from '../cache/paths.js';
 import type { PlannedJob } from '../types.js';
 import type { JobCache } from './ports.js';
 
@@ -24,10 +20,7 @@ import type { JobCache } from './ports.js';
  * — a release's snapshot shares the project's entries, so its pipeline restores cached outputs.
  */
 export function createJobCache(root: string, opts: { maxBytes?: number; stateRoot?: string } = {}): JobCache {
-  if (opts.stateRoot !== undefined && path.resolve(opts.stateRoot) !== path.resolve(root)) {
-    shareCacheEntries(root, opts.stateRoot);
-  }
-  const store = new CacheStore(root, { maxBytes: opts.maxBytes });
+  const store = new CacheStore(root, { maxBytes: opts.maxBytes, entriesRoot: opts.stateRoot });
   const manifests = new Map<string, CacheManifest>();
   const listings = new Map<string, Promise<string[]>>();
   // Most jobs run at the root with default inputs: start listing its files now, while the run
@@ -88,37 +81,4 @@ export function createJobCache(root: string, opts: { maxBytes?: number; stateRoo
       }
     },
   };
-}
-
-/**
- * Points `root`'s cache at the entries of `stateRoot`'s: CacheStore keeps entries under the root
- * whose files it copies, so `root/.tandem/cache/{entries,tmp,last}` become symlinks to the
- * project's (renames between them stay within one file system). The file-hash memo stays per
- * tree: its records are keyed by inode and describe one tree's files.
- */
-function shareCacheEntries(root: string, stateRoot: string): void {
-  const own = cachePaths(root);
-  const shared = cachePaths(path.resolve(stateRoot));
-  mkdirSync(own.base, { recursive: true });
-  for (const name of ['entries', 'tmp', 'last'] as const) {
-    mkdirSync(shared[name], { recursive: true });
-    try {
-      symlinkSync(shared[name], own[name], 'dir');
-    } catch (err) {
-      if (linkTarget(own[name]) === shared[name]) continue;
-      throw new TandemError(
-        'TANDEM_CACHE_SHARE',
-        `cannot share the job cache of ${stateRoot} with ${root}: ${own[name]} exists and is not a link to ${shared[name]}`,
-        { cause: err },
-      );
-    }
-  }
-}
-
-function linkTarget(file: string): string | undefined {
-  try {
-    return readlinkSync(file);
-  } catch {
-    return undefined;
-  }
 }
