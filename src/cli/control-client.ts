@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../agent/agent-process.js';
+import { CONFIG_FILE_NAMES } from '../config/load.js';
 import { TandemError } from '../errors.js';
 import {
   readServerFileAt,
@@ -87,11 +88,17 @@ export function findServer(opts: { config?: string; cwd: string; env: Record<str
       if (path.dirname(dir) === dir) break;
     }
   }
+  let ownProject = false;
   for (const dir of candidates) {
     const file = readServerFileAt(serverFilePath(dir));
     if (file !== undefined) return { url: file.url, file };
+    // Inside a project that is not up: never fall back to another project's control plane.
+    if (CONFIG_FILE_NAMES.some((name) => existsSync(path.join(dir, name)))) {
+      ownProject = true;
+      break;
+    }
   }
-  if (opts.config === undefined) {
+  if (opts.config === undefined && !ownProject) {
     const live = registeredServers(opts.env).filter((s) => isAlive(s.pid));
     if (live.length === 1 && live[0] !== undefined) return { url: live[0].url, file: live[0] };
     if (live.length > 1) {

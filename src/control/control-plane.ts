@@ -275,7 +275,16 @@ export class ControlPlane {
         });
       }
     }
-    return buildStatus({ plans: this.plans, agent, serviceStates, latest });
+    const status = buildStatus({ plans: this.plans, agent, serviceStates, latest });
+    // A crash-looping instance says why, as `kubectl logs --previous` would.
+    for (const env of status.environments) {
+      for (const service of env.services) {
+        for (const i of service.instances) {
+          if (i.state === 'crashlooping') i.lastLines = await this.agent.logs(i.id, 5).catch(() => []);
+        }
+      }
+    }
+    return status;
   }
 
   async deployment(id: string): Promise<DeploymentView | undefined> {

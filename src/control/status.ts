@@ -18,6 +18,8 @@ export interface StatusInstance {
   pid: number | null;
   port: number;
   restarts: number;
+  /** The last lines of a crash-looping instance's log. */
+  lastLines?: string[];
 }
 
 export interface StatusService {

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { ensureAgent } from '../agent/ensure-agent.js';
 import { loadConfig } from '../config/load.js';
 import { ControlPlane } from '../control/control-plane.js';
+import type { AgentApi } from '../control/ports.js';
 import { planEnvironments } from '../delivery/environment-plan.js';
 import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
@@ -66,7 +67,13 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
     env: opts.env as NodeJS.ProcessEnv,
   });
   const plane = new ControlPlane({ loaded, store, agent, env: opts.env });
-  await plane.start();
+  // A failed start (a listen port in use...) must not leave behind an agent that runs nothing.
+  const abandon = async (err: unknown): Promise<never> => {
+    await plane.stop().catch(() => undefined);
+    await stopIdleAgent(agent);
+    throw err;
+  };
+  await plane.start().catch(abandon);
   const printer = await followEvents(store, opts.print);
 
   let finish!: () => void;
@@ -93,10 +100,7 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
     finish();
   };
   const server = createApiServer({ plane, onShutdown: () => void stop(true) });
-  const url = await listen(server, opts.port, opts.host).catch(async (err) => {
-    await plane.stop();
-    throw err;
-  });
+  const url = await listen(server, opts.port, opts.host).catch(abandon);
   writeServerFile(
     {
       url,
@@ -209,6 +213,15 @@ export function describeEvent(e: StoredEvent): string | undefined {
       if (e.type.startsWith('rollout.'))
         return `  ${d.service}: rollout ${e.type.slice('rollout.'.length)}${reason}`;
       return undefined;
+  }
+}
+
+/** Shuts the agent down if no instance runs on it (services that run are never stopped here). */
+async function stopIdleAgent(agent: AgentApi): Promise<void> {
+  try {
+    if ((await agent.state()).instances.length === 0) await agent.shutdown();
+  } catch (err) {
+    logger().warn({ err }, 'could not stop the idle agent');
   }
 }
 

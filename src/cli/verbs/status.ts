@@ -76,6 +76,7 @@ export function formatStatus(status: Status): string {
         out.push(
           `    ${i.id}  ${i.revision}  ${i.state}  ${health}${i.inTraffic ? '  in traffic' : ''}  pid ${i.pid ?? '-'} port ${i.port}${restarts}`,
         );
+        for (const line of i.lastLines ?? []) out.push(c.dim(`      | ${line}`));
       }
     }
   }
