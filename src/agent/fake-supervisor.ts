@@ -3,7 +3,12 @@
  * stop() can be held open to observe what happens meanwhile. Runs no process.
  */
 import { TandemError } from '../errors.js';
-import type { InstanceSpec, InstanceStatus, Supervisor } from '../runtime/local/types.js';
+import {
+  type InstanceSpec,
+  type InstanceStatus,
+  newInstanceStatus,
+  type Supervisor,
+} from '../runtime/local/types.js';
 
 export class FakeSupervisor implements Supervisor {
   readonly instances = new Map<string, InstanceStatus>();
@@ -16,21 +21,7 @@ export class FakeSupervisor implements Supervisor {
     if (this.instances.has(spec.id)) {
       throw new TandemError('TANDEM_INSTANCE_EXISTS', `instance ${spec.id} exists`);
     }
-    const status: InstanceStatus = {
-      id: spec.id,
-      environment: spec.environment,
-      service: spec.service,
-      revision: spec.revision,
-      state: 'starting',
-      healthy: false,
-      pid: null,
-      port: spec.port,
-      restarts: 0,
-      createdAt: 0,
-      startedAt: 0,
-      lastExit: null,
-      logFile: `/fake/${spec.id}.log`,
-    };
+    const status = newInstanceStatus(spec, 0, `/fake/${spec.id}.log`);
     this.instances.set(spec.id, status);
     this.emit(status);
     return status;

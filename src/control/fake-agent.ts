@@ -4,7 +4,7 @@
  * revision is listed in `crashing`. Runs no process and opens no port.
  */
 import type { AgentState, ListenerSpec, ListenerStatus, StatsResponse } from '../agent/protocol.js';
-import type { InstanceSpec, InstanceStatus } from '../runtime/local/types.js';
+import { type InstanceSpec, type InstanceStatus, newInstanceStatus } from '../runtime/local/types.js';
 import type { AgentApi } from './ports.js';
 
 export class FakeAgent implements AgentApi {
@@ -26,20 +26,11 @@ export class FakeAgent implements AgentApi {
 
   async startInstance(spec: InstanceSpec): Promise<InstanceStatus> {
     const status: InstanceStatus = {
-      id: spec.id,
-      environment: spec.environment,
-      service: spec.service,
-      revision: spec.revision,
-      state: 'starting',
-      healthy: false,
+      ...newInstanceStatus(spec, this.clock++, `/tmp/${spec.id}.log`),
       pid: 1000 + this.instances.size,
       port: 20000 + this.instances.size,
-      restarts: 0,
-      createdAt: this.clock++,
-      startedAt: this.clock,
-      lastExit: null,
-      logFile: `/tmp/${spec.id}.log`,
     };
+    status.startedAt = this.clock;
     this.instances.set(spec.id, { ...status, spec });
     return status;
   }

@@ -8,7 +8,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -396,6 +396,198 @@ export function dataPlaneContract(name: string, create: () => DataPlane): void {
       expect(stats.instances.b?.requests ?? 0).toBe(0);
     });
 
+    it('answers pipelined requests in order, on one connection', async () => {
+      const a = await upstream('a', (req, res) => {
+        // The first one is the slowest: order must not follow completion.
+        const delay = req.url === '/1' ? 60 : 0;
+        setTimeout(() => res.end(`r${req.url}`), delay);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const three = ['/1', '/2', '/3'].map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+      const text = await rawExchange(port, three, (t) => count(t, 'HTTP/1.1 200') === 3 && t.endsWith('r/3'));
+      const bodies = text
+        .split('HTTP/1.1 200')
+        .slice(1)
+        .map((r) => r.slice(r.indexOf('\r\n\r\n') + 4));
+      expect(bodies).toEqual(['r/1', 'r/2', 'r/3']);
+    });
+
+    it('frames HEAD, 204 and 304 responses without a body and keeps the connection usable', async () => {
+      const a = await upstream('a', (req, res) => {
+        if (req.url === '/204') res.writeHead(204).end();
+        else if (req.url === '/304') res.writeHead(304, { etag: '"x"' }).end();
+        else res.writeHead(200, { 'content-length': 5 }).end(req.method === 'HEAD' ? undefined : 'hello');
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const one = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => one.destroy());
+      const head = await send(port, '/h', { method: 'HEAD', agent: one });
+      expect([head.status, head.headers['content-length'], head.body]).toEqual([200, '5', '']);
+      expect((await send(port, '/204', { agent: one })).status).toBe(204);
+      const notModified = await send(port, '/304', { agent: one });
+      expect([notModified.status, notModified.headers.etag]).toEqual([304, '"x"']);
+      const last = await send(port, '/after', { agent: one });
+      expect([last.status, last.body]).toEqual([200, 'hello']);
+      expect(new Set([head.socket, notModified.socket, last.socket]).size).toBe(1);
+    });
+
+    it('passes a chunked response through and reuses both connections after it', async () => {
+      const a = await upstream('a', (req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 100; i++) res.write(`${req.url}:${i};`);
+        res.end();
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const one = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => one.destroy());
+      const expected = (p: string) => Array.from({ length: 100 }, (_, i) => `${p}:${i};`).join('');
+      const first = await send(port, '/a', { agent: one });
+      const second = await send(port, '/b', { agent: one });
+      expect(first.headers['transfer-encoding']).toBe('chunked');
+      expect([first.body, second.body]).toEqual([expected('/a'), expected('/b')]);
+      expect(first.socket).toBe(second.socket);
+      expect(a.sockets.size).toBe(1);
+    });
+
+    it('streams large bodies both ways, with Content-Length and chunked', async () => {
+      const big = Buffer.alloc(16 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const a = await upstream('a', (req, res) => {
+        if (req.url === '/length') res.writeHead(200, { 'content-length': big.length }).end(big);
+        else if (req.url === '/chunked') {
+          res.writeHead(200);
+          for (let off = 0; off < big.length; off += 1 << 20) res.write(big.subarray(off, off + (1 << 20)));
+          res.end();
+        } else req.pipe(res);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      for (const path of ['/length', '/chunked']) {
+        const res = await get(path, { raw: true });
+        expect(res.raw.length).toBe(big.length);
+        expect(sha256(res.raw)).toBe(sha256(big));
+      }
+      const echoed = await get('/echo', { method: 'PUT', body: big, raw: true });
+      expect(sha256(echoed.raw)).toBe(sha256(big));
+    });
+
+    it('honours Connection: close from the client, and from the upstream without closing the client', async () => {
+      const a = await upstream('a', (req, res) => {
+        if (req.url === '/bye') res.setHeader('connection', 'close');
+        res.end(`a${req.url}`);
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      // The client asks: the response says so and the connection ends after it.
+      const text = await rawExchange(
+        port,
+        'GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        () => false,
+      );
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(text.endsWith('a/x')).toBe(true);
+      // The upstream says so: its connection is not reused, the client's stays open.
+      const one = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => one.destroy());
+      const bye = await send(port, '/bye', { agent: one });
+      const next = await send(port, '/next', { agent: one });
+      expect([bye.body, next.body]).toEqual(['a/bye', 'a/next']);
+      expect(bye.headers.connection).not.toBe('close');
+      expect(bye.socket).toBe(next.socket);
+    });
+
+    it('passes a response delimited by the upstream closing, then closes the client connection', async () => {
+      const raw = await rawUpstream((socket) => {
+        socket.once('data', () =>
+          socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end'),
+        );
+      });
+      plane.setRoutes(table([['v1', 1, [raw]]]));
+      const text = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', () => false);
+      expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(text.endsWith('\r\n\r\nuntil the end')).toBe(true);
+    });
+
+    it('does not fail a request when the upstream closed an idle keep-alive connection', async () => {
+      const a = await upstream('a');
+      a.server.keepAliveTimeout = 50;
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      expect((await get('/')).status).toBe(200);
+      await eventually(() => a.sockets.size === 0, 5_000);
+      expect((await get('/')).status).toBe(200);
+      // The race itself: the upstream closes a reused connection instead of answering on it.
+      let served = 0;
+      const racy = await rawUpstream((socket) => {
+        let n = 0;
+        socket.on('data', () => {
+          if (++n === 2) return void socket.destroy();
+          served++;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        });
+      });
+      plane.setRoutes(table([['v2', 1, [racy]]]));
+      for (let i = 0; i < 4; i++) {
+        const res = await get(`/${i}`);
+        expect([res.status, res.body]).toEqual([200, 'ok']);
+      }
+      expect(served).toBe(4);
+      expect(plane.stats().total.responses['5xx']).toBe(0);
+    });
+
+    it('proxies requests that need the full HTTP machinery: Expect, chunked upload, HTTP/1.0', async () => {
+      const a = await upstream('a', (req, res) => {
+        let n = 0;
+        req.on('data', (c: Buffer) => (n += c.length));
+        req.on('end', () => res.end(`${req.method} ${req.url} ${n} ${req.headers['x-forwarded-for']}`));
+      });
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      // All on one client connection, after a plain request.
+      const one = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => one.destroy());
+      const plain = await send(port, '/p', { agent: one });
+      expect(plain.body).toBe('GET /p 0 127.0.0.1');
+      const expect100 = await send(port, '/e', {
+        agent: one,
+        method: 'POST',
+        body: 'abc',
+        headers: { expect: '100-continue' },
+      });
+      expect(expect100.body).toBe('POST /e 3 127.0.0.1');
+      const chunked = await send(port, '/c', {
+        agent: one,
+        method: 'POST',
+        body: 'abcd',
+        headers: { 'transfer-encoding': 'chunked' },
+      });
+      expect(chunked.body).toBe('POST /c 4 127.0.0.1');
+      expect(new Set([plain.socket, expect100.socket, chunked.socket]).size).toBe(1);
+      const old = await rawExchange(port, 'GET /old HTTP/1.0\r\nHost: x\r\n\r\n', () => false);
+      expect(old.startsWith('HTTP/1.1 200') || old.startsWith('HTTP/1.0 200')).toBe(true);
+      expect(old.endsWith('GET /old 0 127.0.0.1')).toBe(true);
+    });
+
+    it('answers 400 to a malformed request and closes the connection', async () => {
+      const a = await upstream('a');
+      plane.setRoutes(table([['v1', 1, [a]]]));
+      const bad = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', () => false);
+      expect(bad.startsWith('HTTP/1.1 400')).toBe(true);
+      const smuggle = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde';
+      expect((await rawExchange(port, smuggle, () => false)).startsWith('HTTP/1.1 400')).toBe(true);
+      expect(plane.stats().instances.a?.requests ?? 0).toBe(0);
+    });
+
+    it('rejects listen() on a port in use with TANDEM_PORT_IN_USE, naming the port and tandem.yaml', async () => {
+      const other = create();
+      cleanups.push(() => other.close());
+      const err = await other.listen(port, '127.0.0.1').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ name: 'TandemError', code: 'TANDEM_PORT_IN_USE' });
+      expect((err as Error).message).toContain(String(port));
+      expect((err as Error).message).toContain('listen:');
+      expect((err as Error).message).toContain('tandem.yaml');
+    });
+
     // -- helpers that need the suite's cleanups ----------------------------------------------
 
     /** An instance whose port was just released: connecting to it is refused. */
@@ -405,6 +597,30 @@ export function dataPlaneContract(name: string, create: () => DataPlane): void {
       const deadPort = portOf(server);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       return { id, host: '127.0.0.1', port: deadPort };
+    }
+
+    /** An upstream speaking raw TCP (for behaviours node:http would not produce). */
+    async function rawUpstream(onConnection: (socket: Socket) => void): Promise<UpstreamInstance> {
+      const sockets = new Set<Socket>();
+      const server = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+        onConnection(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => resolve());
+          }),
+      );
+      return {
+        id: `raw${(server.address() as { port: number }).port}`,
+        host: '127.0.0.1',
+        port: (server.address() as { port: number }).port,
+      };
     }
   });
 }
@@ -554,6 +770,39 @@ async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(10);
   }
+}
+
+/**
+ * Writes `data` on a new connection and collects what comes back until `done(text)` or the
+ * connection closes (10 s at most).
+ */
+function rawExchange(port: number, data: string, done: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(
+      () => finish(new Error(`no complete answer to ${JSON.stringify(data.slice(0, 40))}: ${text}`)),
+      10_000,
+    );
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(text);
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (done(text)) finish();
+    });
+    socket.on('end', () => finish());
+    socket.on('error', (err) => finish(err));
+    socket.write(data, 'latin1');
+  });
+}
+
+function count(text: string, what: string): number {
+  return text.split(what).length - 1;
 }
 
 function sha256(buf: Buffer): string {

@@ -1,5 +1,5 @@
 /**
- * The builtin data plane: a reverse proxy on node:http, no dependencies.
+ * The builtin data plane: an HTTP/1.1 reverse proxy on node:net and node:http, no dependencies.
  *
  * Design choices:
  * - Revisions are picked by smooth weighted round-robin (nginx's algorithm). It is deterministic
@@ -12,7 +12,8 @@
  *   requests (known method, HTTP/1.1, Content-Length or no body); anything else (Upgrade, Expect,
  *   chunked request bodies, HTTP/1.0, malformed input) is handed at a request boundary to node:http
  *   (http-fallback.ts), which implements the same rules. node's parsing and per-request objects
- *   were most of the cost: the fast path triples the throughput (docs/benchmarks.md).
+ *   were most of the cost: the fast path needs about a third of the CPU per request
+ *   (docs/benchmarks.md, "Data plane vs nginx").
  * - Each upstream instance has its own keep-alive connections (a raw LIFO pool for the fast path,
  *   an http.Agent for the other): they can be released exactly when the instance leaves the table
  *   and has nothing in flight, and one slow instance cannot exhaust a pool shared with the others.
@@ -21,11 +22,12 @@
  *   (nothing was consumed from the client, so it can be replayed) AND either the method is
  *   idempotent (GET/HEAD/OPTIONS) or the connection was refused (the upstream never saw it).
  *   Otherwise the client gets a 502; with no instance to send to, a 503.
+ *   Apart from that rule: a reused keep-alive connection that the upstream closed without answering
+ *   (it closed it as we sent on it) is replayed once on a fresh connection to the same instance, for
+ *   a request without a body; this is not counted as a connection failure.
  * - Draining is sticky for an instance while it stays in the table; an instance that leaves the
  *   table and comes back starts undrained. A drain that times out destroys the instance's upgraded
  *   (WebSocket) connections; plain HTTP requests are left to finish.
- *   A keep-alive connection the upstream closed just as we reused it is retried once on a fresh
- *   connection to the same instance (GET-like requests without a body; not counted as a failure).
  * - Hot path: no JSON, no regexes, no per-request closures or exchange objects.
  * - Not (yet) here: upstream response timeouts, passive health (a refusing instance keeps its
  *   turn), retrying an Upgrade, HTTP/2. The weighted round-robin state restarts at each setRoutes.
@@ -70,6 +72,9 @@ export class BuiltinDataPlane implements DataPlane {
   private readonly fallback: NodeHttpPath;
   /** Every client connection, on either path. */
   private readonly clients = new Set<Socket>();
+  /** The fast path's connections that are not closing (checked for the idle timeout). */
+  private readonly fast = new Set<ClientConn>();
+  private readonly keepAliveTimeout: number;
   private revisions: RevisionState[] = [];
   private readonly instances = new Map<string, InstanceState>();
   private readonly revisionStats = new Map<string, Counters>();
@@ -83,11 +88,12 @@ export class BuiltinDataPlane implements DataPlane {
     this.idleMs = opts.upstreamIdleMs ?? 4_000;
     this.proto = opts.forwardedProto ?? 'http';
     const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+    this.keepAliveTimeout = keepAliveTimeout;
     this.fallback = new NodeHttpPath(this, keepAliveTimeout);
     this.server = createServer({ noDelay: true }, (socket) => {
       this.clients.add(socket);
       socket.once('close', () => this.clients.delete(socket));
-      new ClientConn(this, socket, keepAliveTimeout);
+      this.fast.add(new ClientConn(this, socket));
     });
   }
 
@@ -176,7 +182,10 @@ export class BuiltinDataPlane implements DataPlane {
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         const addr = this.server.address();
-        this.sweeper = setInterval(() => this.sweep(), 1_000);
+        this.sweeper = setInterval(
+          () => this.sweep(),
+          Math.max(10, Math.min(1_000, this.keepAliveTimeout, this.idleMs)),
+        );
         this.sweeper.unref();
         resolve({ port: typeof addr === 'object' && addr !== null ? addr.port : port });
       });
@@ -260,6 +269,11 @@ export class BuiltinDataPlane implements DataPlane {
     this.fallback.adopt(socket, pending);
   }
 
+  /** A fast-path connection is closing or was handed over: no more idle checks. */
+  forget(conn: ClientConn): void {
+    this.fast.delete(conn);
+  }
+
   // -- Instances -------------------------------------------------------------------------------
 
   release(inst: InstanceState): void {
@@ -286,9 +300,16 @@ export class BuiltinDataPlane implements DataPlane {
     if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
   }
 
+  /**
+   * Once a second: idle upstream connections past their age, idle client connections past the
+   * keep-alive timeout. (A sweep instead of a timer per socket, which node re-arms on every read
+   * and write.)
+   */
   private sweep(): void {
     const now = performance.now();
     for (const inst of this.instances.values()) inst.pool.sweep(now);
+    const before = now - this.keepAliveTimeout;
+    for (const conn of this.fast) conn.closeIfIdle(before);
   }
 
   private countersFor(id: string, revision: string): Counters {

@@ -1,5 +1,5 @@
 import { type Agent, createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TandemError } from '../../errors.js';
@@ -112,6 +112,23 @@ describe('builtin data plane', () => {
     });
     await expect(get(port, '/')).rejects.toThrow();
     await until(() => plane!.stats().instances.a!.inFlight === 0);
+  });
+
+  it('closes idle client connections after keepAliveTimeoutMs, and idle upstream ones after upstreamIdleMs', async () => {
+    const a = await upstream((_req, res) => res.end('a'));
+    plane = createBuiltinDataPlane({ keepAliveTimeoutMs: 150, upstreamIdleMs: 100 });
+    const { port } = await plane.listen(0, '127.0.0.1');
+    plane.setRoutes({
+      revisions: [{ revision: 'v1', weight: 1, instances: [{ id: 'a', host: '127.0.0.1', port: a.port }] }],
+    });
+    const socket = connect(port, '127.0.0.1');
+    let closed = false;
+    socket.once('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => a.sockets.size === 1);
+    await until(() => closed && a.sockets.size === 0);
   });
 
   it('rejects an invalid route table and keeps the previous one', () => {

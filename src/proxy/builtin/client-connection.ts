@@ -40,6 +40,8 @@ import type { UpstreamConn, UpstreamUser } from './upstream-pool.js';
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 /** Longest request or response head handled here; a longer request goes to node:http (431). */
 const MAX_HEAD = 32 * 1024;
+/** Up to this size, a response head and the body bytes that came with it are written as one buffer. */
+const SMALL_WRITE = 16 * 1024;
 /** Pipelined bytes buffered while a request is in flight before we stop reading. */
 const MAX_PENDING = 64 * 1024;
 
@@ -86,14 +88,12 @@ export class ClientConn implements UpstreamUser {
   private readonly onData = (chunk: Buffer) => this.data(chunk);
   private readonly onGone = () => this.gone();
   private readonly onDrain = () => this.drained();
-  private readonly onTimeout = () => {
-    if (!this.active) this.socket.destroy();
-  };
+  /** When bytes last arrived or a response ended (performance.now()), for the idle timeout. */
+  lastActive = performance.now();
 
   constructor(
     private readonly plane: BuiltinDataPlane,
     private readonly socket: Socket,
-    keepAliveTimeoutMs: number,
   ) {
     this.remote = socket.remoteAddress ?? '';
     socket.on('data', this.onData);
@@ -101,14 +101,18 @@ export class ClientConn implements UpstreamUser {
     socket.on('close', this.onGone);
     socket.on('error', this.onGone);
     socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
-    socket.setTimeout(keepAliveTimeoutMs);
+  }
+
+  /** Closes the connection if it has been idle (no request in flight) since before `before`. */
+  closeIfIdle(before: number): void {
+    if (!this.active && this.lastActive < before) this.socket.destroy();
   }
 
   // -- Client side -----------------------------------------------------------------------------
 
   private data(chunk: Buffer): void {
     if (this.done) return;
+    this.lastActive = performance.now();
     if (!this.active) {
       this.stash(chunk);
       this.next();
@@ -185,8 +189,7 @@ export class ClientConn implements UpstreamUser {
     socket.off('close', this.onGone);
     socket.off('error', this.onGone);
     socket.off('drain', this.onDrain);
-    socket.off('timeout', this.onTimeout);
-    socket.setTimeout(0);
+    this.plane.forget(this);
     const pending = this.pending;
     this.pending = null;
     this.paused = false;
@@ -195,6 +198,7 @@ export class ClientConn implements UpstreamUser {
 
   /** The client closed, ended or failed: abandon the exchange in progress. */
   private gone(): void {
+    if (!this.done) this.plane.forget(this);
     this.done = true;
     this.socket.destroy();
     if (!this.active) return;
@@ -288,7 +292,7 @@ export class ClientConn implements UpstreamUser {
       const end = buf.indexOf(CRLFCRLF);
       if (end < 0) {
         if (buf.length > MAX_HEAD) this.badResponse('head too large');
-        else this.resBuf = buf;
+        else this.resBuf = Buffer.from(buf); // `chunk` is only lent to us
         return;
       }
       const res = this.res;
@@ -303,7 +307,7 @@ export class ClientConn implements UpstreamUser {
       const status = res.status;
       if (status < 200) {
         // Informational (103 Early Hints, ...): pass it on, the real response follows.
-        this.socket.write(`${res.out}\r\n`, 'latin1');
+        this.socket.write(this.headBuffer(buf, '\r\n', 0));
         buf = buf.subarray(at);
         at = 0;
         if (buf.length === 0) return;
@@ -327,15 +331,17 @@ export class ClientConn implements UpstreamUser {
       }
       if (this.closeAfter) extra = 'Connection: close\r\n';
       this.headSent = true;
-      const out = `${res.out}X-Request-Id: ${this.requestId}\r\n${extra}\r\n`;
-      this.forwardBody(up, buf, at, out);
+      this.forwardBody(up, buf, at, `X-Request-Id: ${this.requestId}\r\n${extra}\r\n`);
       return;
     }
     this.forwardBody(up, buf, 0, null);
   }
 
-  /** Passes the body bytes of `buf` from `at` to the client, after `head` when given. */
-  private forwardBody(up: UpstreamConn, buf: Buffer, at: number, head: string | null): void {
+  /**
+   * Passes the body bytes of `buf` from `at` to the client; when `tail` is given, first the response
+   * head: the kept ranges of the upstream's head (at the start of `buf`), then `tail`.
+   */
+  private forwardBody(up: UpstreamConn, buf: Buffer, at: number, tail: string | null): void {
     let end = buf.length;
     let complete = false;
     switch (this.resState) {
@@ -362,16 +368,24 @@ export class ClientConn implements UpstreamUser {
       }
     }
     const socket = this.socket;
-    let flowing: boolean;
-    if (head === null) {
-      flowing = end > at ? socket.write(at === 0 && end === buf.length ? buf : buf.subarray(at, end)) : true;
-    } else if (end > at) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      flowing = socket.write(buf.subarray(at, end));
-      socket.uncork();
-    } else {
-      flowing = socket.write(head, 'latin1');
+    const n = end - at;
+    let flowing = true;
+    if (tail !== null && this.res.keepBytes + tail.length + n <= SMALL_WRITE) {
+      // Head and (small) body in one buffer of node's pool: one plain write, nothing lent.
+      const out = this.headBuffer(buf, tail, n);
+      if (n > 0) buf.copy(out, out.length - n, at, end);
+      flowing = socket.write(out);
+    } else if (n > 0) {
+      if (tail !== null) {
+        socket.cork();
+        socket.write(this.headBuffer(buf, tail, 0));
+      }
+      flowing = socket.write(at === 0 && end === buf.length ? buf : buf.subarray(at, end));
+      if (tail !== null) socket.uncork();
+      // Still queued: it points into the upstream's read buffer, which must not be reused.
+      if (socket.writableLength > 0) up.lent = true;
+    } else if (tail !== null) {
+      flowing = socket.write(this.headBuffer(buf, tail, 0));
     }
     if (complete) {
       // Bytes after the response: the upstream is out of step, do not reuse the connection.
@@ -380,6 +394,16 @@ export class ClientConn implements UpstreamUser {
       this.upPaused = true;
       up.socket.pause();
     }
+  }
+
+  /** A new buffer: the kept ranges of the response head at the start of `buf`, `tail`, then room for `room` bytes. */
+  private headBuffer(buf: Buffer, tail: string, room: number): Buffer {
+    const keep = this.res.keep;
+    const out = Buffer.allocUnsafe(this.res.keepBytes + tail.length + room);
+    let o = 0;
+    for (let i = 0; i < keep.length; i += 2) o += buf.copy(out, o, keep[i], keep[i + 1]);
+    out.write(tail, o, tail.length, 'latin1');
+    return out;
   }
 
   onUpstreamGone(up: UpstreamConn, code: string): void {
@@ -484,12 +508,14 @@ export class ClientConn implements UpstreamUser {
     }
     this.upPaused = false;
     this.active = false;
+    this.lastActive = now;
     plane.total.inFlight--;
     plane.answered(this, this.status, now - this.start);
     plane.endAttempt(this);
     // The rest of the request body would be read as the next request: close instead.
     if (this.bodyLeft > 0) this.closeAfter = true;
     if (this.closeAfter) {
+      if (!this.done) plane.forget(this);
       this.done = true;
       this.pending = null;
       this.socket.end();

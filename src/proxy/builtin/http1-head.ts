@@ -21,8 +21,8 @@ const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TCHAR[c.charCodeAt(0)] = 1;
 
-/** Lengths of the header names either parser looks at; other names are copied without lowercasing. */
-const SPECIAL_LENGTH = new Uint8Array(32);
+/** The header names either parser looks at, by length; other names are copied as they are. */
+const SPECIAL_BY_LENGTH: Array<string[] | undefined> = [];
 for (const name of [
   'te',
   'host',
@@ -40,8 +40,26 @@ for (const name of [
   'x-forwarded-proto',
   'proxy-authenticate',
   'proxy-authorization',
-])
-  SPECIAL_LENGTH[name.length] = 1;
+]) {
+  SPECIAL_BY_LENGTH[name.length] ??= [];
+  SPECIAL_BY_LENGTH[name.length]!.push(name);
+}
+
+/**
+ * The special name (lowercase) that s[from, from + len) is, case-insensitively, or null; without
+ * building a lowercased copy of every header name. `c | 0x20` lowercases an ASCII letter, and the
+ * special names hold only letters and '-' (which it leaves alone), while a name has only tchars.
+ */
+function specialName(s: string, from: number, len: number): string | null {
+  const candidates = SPECIAL_BY_LENGTH[len];
+  if (candidates === undefined) return null;
+  for (const name of candidates) {
+    let i = 0;
+    while (i < len && (s.charCodeAt(from + i) | 0x20) === name.charCodeAt(i)) i++;
+    if (i === len) return name;
+  }
+  return null;
+}
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
@@ -65,8 +83,14 @@ export class RequestHead {
 /** What the fast path needs from an upstream response head; one instance per client connection. */
 export class ResponseHead {
   status = 0;
-  /** Status line and end-to-end headers (Transfer-Encoding kept: the body is passed through as is). */
-  out = '';
+  /**
+   * What to pass on, as [start, end) offsets into the head: the status line and the end-to-end
+   * headers (Transfer-Encoding kept: the body is passed through as is), each line with its CRLF.
+   * Offsets rather than a string, so the caller copies bytes instead of building and flattening one.
+   */
+  readonly keep: number[] = [];
+  /** Bytes in `keep`. */
+  keepBytes = 0;
   /** -1 when there is no Content-Length. */
   contentLength = -1;
   chunked = false;
@@ -108,18 +132,18 @@ export function parseRequestHead(s: string, h: RequestHead, listed: Set<string> 
   const n = s.length;
   let pos = eol + 2;
   while (pos < n) {
-    const le = s.indexOf('\r\n', pos);
-    if (le < 0 || s.indexOf('\n', pos) !== le + 1 || s.indexOf('\r', pos) !== le) return HEAD_FALLBACK;
+    // The line ends at the first CR, which must be followed by LF, with no LF before it.
+    const le = s.indexOf('\r', pos);
+    if (le < 0 || s.charCodeAt(le + 1) !== 0x0a || s.indexOf('\n', pos) !== le + 1) return HEAD_FALLBACK;
     const colon = s.indexOf(':', pos);
     if (colon <= pos || colon > le) return HEAD_FALLBACK;
     for (let i = pos; i < colon; i++) {
       const c = s.charCodeAt(i);
       if (c > 127 || TCHAR[c] === 0) return HEAD_FALLBACK;
     }
-    const len = colon - pos;
     let drop = false;
-    if (listed !== null || (len < 32 && SPECIAL_LENGTH[len] === 1)) {
-      const name = s.slice(pos, colon).toLowerCase();
+    const name = listed === null ? specialName(s, pos, colon - pos) : s.slice(pos, colon).toLowerCase();
+    if (name !== null) {
       switch (name) {
         case 'host':
           hosts++;
@@ -202,23 +226,24 @@ export function parseResponseHead(s: string, h: ResponseHead, listed: Set<string
   h.listed = null;
   let lengths = 0;
   let codings = 0;
-  let out = '';
+  const keep = h.keep;
+  keep.length = 0;
   let seg = 0;
   const n = s.length;
   let pos = eol + 2;
   while (pos < n) {
-    const le = s.indexOf('\r\n', pos);
-    if (le < 0 || s.indexOf('\n', pos) !== le + 1 || s.indexOf('\r', pos) !== le) return HEAD_FALLBACK;
+    // The line ends at the first CR, which must be followed by LF, with no LF before it.
+    const le = s.indexOf('\r', pos);
+    if (le < 0 || s.charCodeAt(le + 1) !== 0x0a || s.indexOf('\n', pos) !== le + 1) return HEAD_FALLBACK;
     const colon = s.indexOf(':', pos);
     if (colon <= pos || colon > le) return HEAD_FALLBACK;
     for (let i = pos; i < colon; i++) {
       const c = s.charCodeAt(i);
       if (c > 127 || TCHAR[c] === 0) return HEAD_FALLBACK;
     }
-    const len = colon - pos;
     let drop = false;
-    if (listed !== null || (len < 32 && SPECIAL_LENGTH[len] === 1)) {
-      const name = s.slice(pos, colon).toLowerCase();
+    const name = listed === null ? specialName(s, pos, colon - pos) : s.slice(pos, colon).toLowerCase();
+    if (name !== null) {
       switch (name) {
         case 'content-length': {
           const v = digits(value(s, colon + 1, le));
@@ -264,7 +289,7 @@ export function parseResponseHead(s: string, h: ResponseHead, listed: Set<string
       }
     }
     if (drop) {
-      out += s.slice(seg, pos);
+      if (pos > seg) keep.push(seg, pos);
       seg = le + 2;
     }
     pos = le + 2;
@@ -272,8 +297,15 @@ export function parseResponseHead(s: string, h: ResponseHead, listed: Set<string
   // Both framings at once, or more than one Transfer-Encoding line: ambiguous, refuse.
   if (codings > 1 || (codings === 1 && lengths > 0)) return HEAD_FALLBACK;
   if (listed === null && h.listed !== null) return HEAD_AGAIN;
-  h.out = seg === 0 ? s : out + s.slice(seg);
+  if (n > seg) keep.push(seg, n);
+  h.keepBytes = keptBytes(keep);
   return HEAD_OK;
+}
+
+function keptBytes(keep: number[]): number {
+  let kept = 0;
+  for (let i = 0; i < keep.length; i += 2) kept += keep[i + 1]! - keep[i]!;
+  return kept;
 }
 
 /** Connection tokens of a request: close, keep-alive, upgrade (not for the fast path), other names. */

@@ -8,8 +8,15 @@
  */
 import { connect, type Socket } from 'node:net';
 
+/** Size of an upstream connection's read buffer (node's own default read size). */
+const READ_SIZE = 64 * 1024;
+
 /** What gets an upstream connection's events while it serves an exchange. */
 export interface UpstreamUser {
+  /**
+   * `chunk` is a view of the connection's read buffer, valid during the call only: copy what you
+   * keep, and set `up.lent` when a write of it is still queued after the call to write.
+   */
   onUpstreamData(up: UpstreamConn, chunk: Buffer): void;
   /** The upstream ended or closed the connection, or it failed (`code`: errno code, or 'EOF'). */
   onUpstreamGone(up: UpstreamConn, code: string): void;
@@ -22,22 +29,44 @@ export class UpstreamConn {
   /** It served a request before (a failure before any response byte may be the reuse race). */
   reused = false;
   idleSince = 0;
+  /** The read buffer is referenced by a pending write: the next read goes to a new one. */
+  lent = false;
   private errorCode = '';
   private gone = false;
+  /**
+   * Reads land in this buffer (net's `onread`) instead of a fresh allocation pushed through a
+   * Readable stream per read: most responses are written on to the client at once and never kept.
+   */
+  private buf = Buffer.allocUnsafeSlow(READ_SIZE);
 
   constructor(readonly pool: UpstreamPool) {
-    const socket = connect({ host: pool.host, port: pool.port, noDelay: true });
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (this.user !== null) this.user.onUpstreamData(this, chunk);
-      else this.destroy(); // bytes nobody asked for: the connection is out of step
+    const socket = connect({
+      host: pool.host,
+      port: pool.port,
+      noDelay: true,
+      onread: { buffer: () => this.readBuffer(), callback: (n) => this.read(n) },
     });
+    this.socket = socket;
     socket.on('drain', () => this.user?.onUpstreamDrain(this));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.errorCode ||= err.code ?? 'ERROR';
     });
     socket.on('end', () => this.lost());
     socket.on('close', () => this.lost());
+  }
+
+  private read(n: number): boolean {
+    if (this.user !== null) this.user.onUpstreamData(this, this.buf.subarray(0, n));
+    else this.destroy(); // bytes nobody asked for: the connection is out of step
+    return true;
+  }
+
+  private readBuffer(): Buffer {
+    if (this.lent) {
+      this.lent = false;
+      this.buf = Buffer.allocUnsafeSlow(READ_SIZE);
+    }
+    return this.buf;
   }
 
   /** Ends the connection for good; its user (if any) is not told. */

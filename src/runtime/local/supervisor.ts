@@ -21,7 +21,13 @@ import { pickFreePort } from './free-port.js';
 import { probe } from './health-check.js';
 import { type HealthState, NEW_PROCESS, recordCheck } from './health-state.js';
 import { appendLine, rotateIfLarger, tailLines } from './log-files.js';
-import type { InstanceSpec, InstanceStatus, Supervisor, SupervisorOptions } from './types.js';
+import {
+  type InstanceSpec,
+  type InstanceStatus,
+  newInstanceStatus,
+  type Supervisor,
+  type SupervisorOptions,
+} from './types.js';
 
 const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_LOG_FILES = 3;
@@ -92,21 +98,7 @@ class ProcessSupervisor implements Supervisor {
     const at = this.now();
     const inst: Instance = {
       spec,
-      status: {
-        id: spec.id,
-        environment: spec.environment,
-        service: spec.service,
-        revision: spec.revision,
-        state: 'starting',
-        healthy: false,
-        pid: null,
-        port: spec.port,
-        restarts: 0,
-        createdAt: at,
-        startedAt: at,
-        lastExit: null,
-        logFile: path.join(this.opts.logDir, `${spec.id}.log`),
-      },
+      status: newInstanceStatus(spec, at, path.join(this.opts.logDir, `${spec.id}.log`)),
       generation: 0,
       child: undefined,
       exited: Promise.resolve(),

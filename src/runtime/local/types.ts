@@ -110,3 +110,22 @@ export interface Supervisor {
   /** Stops every instance (as stop()), then stops checking. */
   close(): Promise<void>;
 }
+
+/** The status of an instance just created from its spec: starting, not healthy, no process yet. */
+export function newInstanceStatus(spec: InstanceSpec, at: number, logFile: string): InstanceStatus {
+  return {
+    id: spec.id,
+    environment: spec.environment,
+    service: spec.service,
+    revision: spec.revision,
+    state: 'starting',
+    healthy: false,
+    pid: null,
+    port: spec.port,
+    restarts: 0,
+    createdAt: at,
+    startedAt: at,
+    lastExit: null,
+    logFile,
+  };
+}
