@@ -65,6 +65,15 @@ describe('kill -9 of an instance (real processes, real load)', () => {
     expect(served).toContain(victim.id);
     expect(served).toContain(other?.id);
 
+    // `tandem logs` shows both instances, prefixed, including the supervisor's restart line.
+    const logs = await t.cli(['logs', 'web', '--env', 'production', '--lines', '200']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain(`${victim.id} | [tandem] instance restarted`);
+    expect(logs.stdout).toContain(`${other?.id} | `);
+    const unknown = await t.cli(['logs', 'wbe']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('did you mean "web"');
+
     const { result: down, left } = await t.down();
     expect(down.code, down.stderr).toBe(0);
     expect(left).toEqual([]);
