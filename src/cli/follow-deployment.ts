@@ -24,6 +24,10 @@ export async function followDeployment(
     if (line !== last) print(line);
     last = line;
     if (view.deployment.state !== 'progressing') break;
+    if (view.state === 'awaiting-approval') {
+      print(`waiting for approval: \`tandem approve ${view.deployment.environment}\` starts it`);
+      return { code: 0, view };
+    }
     await sleep(POLL_MS);
     view = await whileReachable(
       UNREACHABLE_GRACE_MS,

@@ -98,6 +98,38 @@ export const jobSchema = z
 
 export const pipelineSchema = z
   .strictObject({
+    on: z
+      .strictObject({
+        push: z
+          .strictObject({
+            branches: z
+              .array(z.string().min(1))
+              .min(1)
+              .meta({
+                description: 'Branches whose new commits run the pipeline and flow to `auto` environments.',
+                examples: [['main']],
+              }),
+            poll: durationSchema.optional().meta({
+              description: 'How often `tandem up` looks for new commits. Default: 5s.',
+              examples: ['5s'],
+            }),
+            secret: z
+              .string()
+              .optional()
+              .meta({
+                description:
+                  'Secret of push webhooks (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token) sent to `/v1/webhooks/github` or `/v1/webhooks/gitlab`.',
+                examples: [`\${{ secrets.WEBHOOK_SECRET }}`],
+              }),
+          })
+          .optional()
+          .meta({ description: 'Push-to-deploy: what `tandem up` watches.' }),
+      })
+      .optional()
+      .meta({
+        description: 'What triggers the pipeline while `tandem up` runs.',
+        examples: [{ push: { branches: ['main'] } }],
+      }),
     env: envMap.optional(),
     jobs: z
       .record(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { progressiveEnvironmentShape } from './progressive-schema.js';
 
 /**
  * `services:` and `environments:` of tandem.yaml (issue 3): what runs, and where and how it is
@@ -151,6 +152,11 @@ export const environmentSchema = z
         'blue-green: how long the old instances stay warm after the cutover, for an instant rollback. Default: 30s.',
       examples: ['30s'],
     }),
+    auto: progressiveEnvironmentShape.auto,
+    promote_from: progressiveEnvironmentShape.promote_from,
+    approval: progressiveEnvironmentShape.approval,
+    freeze: progressiveEnvironmentShape.freeze,
+    timezone: progressiveEnvironmentShape.timezone,
   })
   .refine((e) => !(e.maxSurge === 0 && e.maxUnavailable === 0), {
     message: '`maxSurge` and `maxUnavailable` cannot both be 0 (the rollout could never progress)',

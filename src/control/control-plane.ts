@@ -7,9 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { interpolate } from '../config/interpolate.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
 import { type EnvironmentPlan, planEnvironments, type ServicePlan } from '../delivery/environment-plan.js';
+import { activeFreeze, describeFreeze, describeInstant } from '../delivery/freeze/index.js';
 import type { Rollout, StrategyConfig } from '../delivery/types.js';
 import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
@@ -22,6 +24,14 @@ import type { Deployment } from '../store/repositories/deployments.js';
 import type { StoredRelease } from '../store/repositories/releases.js';
 import type { Store } from '../store/store.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { BranchPoller, gitHeadReader } from '../watch/branch-poller.js';
+import {
+  createMemoryDeliveryLog,
+  type HeaderBag,
+  receivePush,
+  type WebhookProvider,
+} from '../watch/webhooks/index.js';
+import { AutoDeployer, type AutoRequest } from './auto-deployer.js';
 import { instanceEnv, instanceSpec } from './instance-spec.js';
 import { LISTEN_HOST, LocalRuntime, type RuntimeResolver } from './local-runtime.js';
 import {
@@ -51,6 +61,7 @@ export interface DeploymentView {
 }
 
 const RELEASE_COMMAND_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_POLL_MS = 5000;
 
 export class ControlPlane {
   private loaded: LoadedConfig;
@@ -62,6 +73,11 @@ export class ControlPlane {
   private readonly reconciler: Reconciler;
   /** Environments whose deploy is being prepared (release build, release commands). */
   private readonly preparing = new Set<string>();
+  private readonly auto: AutoDeployer;
+  private autoTimer: NodeJS.Timeout | undefined;
+  private poller: BranchPoller | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly deliveries = createMemoryDeliveryLog();
 
   constructor(opts: ControlPlaneOptions) {
     this.loaded = opts.loaded;
@@ -78,6 +94,21 @@ export class ControlPlane {
       resolver,
       clock: this.clock,
       isConfigured: (e, s) => this.servicePlan(e, s) !== undefined,
+      onFinished: (id, succeeded) => {
+        if (succeeded) void this.flowOn(id);
+      },
+    });
+    this.auto = new AutoDeployer({
+      plans: () => this.plans,
+      // A frozen environment keeps its automatic deploy queued until the freeze ends.
+      busy: async (e) => {
+        const env = this.plans.find((p) => p.name === e);
+        if (env !== undefined && this.frozen(env) !== undefined) return true;
+        return this.preparing.has(e) || (await this.store.deployments.progressing(e)).length > 0;
+      },
+      deploy: async (environment, request) => {
+        await this.deploy({ environment, ...request, trigger: request.reason });
+      },
     });
   }
 
@@ -97,10 +128,115 @@ export class ControlPlane {
   async start(): Promise<void> {
     await this.syncListeners();
     this.reconciler.start();
+    await this.catchUpPromotions();
+    this.autoTimer = setInterval(() => void this.auto.tick(), 1000);
+    this.autoTimer.unref();
+    await this.startPolling();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.autoTimer);
+    clearTimeout(this.pollTimer);
+    this.poller = undefined;
+    await this.auto.idle();
     await this.reconciler.stop();
+  }
+
+  /** A new commit on a tracked branch (polling or a webhook): deploy it where `auto: true`. */
+  push(branch: string, commit: string): void {
+    this.auto.push(branch, commit);
+    void this.auto.tick();
+  }
+
+  /** Tracked branches (`pipeline.on.push.branches`); empty when push-to-deploy is off. */
+  private trackedBranches(): string[] {
+    return this.loaded.config.pipeline.on?.push?.branches ?? [];
+  }
+
+  /** Polls the tracked branches (default every 5 s); the first poll only learns the heads. */
+  private async startPolling(): Promise<void> {
+    const branches = this.trackedBranches();
+    if (branches.length === 0) return;
+    const poller = new BranchPoller({
+      branches,
+      read: gitHeadReader(this.loaded.dir, this.env),
+      onPush: (head) => this.push(head.branch, head.commit),
+    });
+    this.poller = poller;
+    const every = this.loaded.config.pipeline.on?.push?.poll ?? DEFAULT_POLL_MS;
+    const loop = async () => {
+      if (this.poller !== poller) return;
+      await poller
+        .poll()
+        .catch((err: unknown) => logger().warn({ err }, 'polling the tracked branches failed'));
+      if (this.poller === poller) {
+        this.pollTimer = setTimeout(() => void loop(), every);
+        this.pollTimer.unref();
+      }
+    };
+    await loop();
+  }
+
+  /**
+   * A push webhook delivery (GitHub- or GitLab-compatible). Verified with the secret of
+   * `pipeline.on.push.secret` in constant time; a repeated delivery id is a no-op, and a push
+   * already seen by polling is not deployed twice.
+   */
+  async webhook(
+    provider: WebhookProvider,
+    body: Buffer,
+    headers: HeaderBag,
+  ): Promise<{ status: number; body: unknown }> {
+    const raw = this.loaded.config.pipeline.on?.push?.secret;
+    if (raw === undefined) {
+      return {
+        status: 404,
+        body: {
+          error: {
+            code: 'TANDEM_WEBHOOK_NOT_CONFIGURED',
+            message: 'set pipeline.on.push.secret in tandem.yaml to receive push webhooks',
+            exitCode: 2,
+          },
+        },
+      };
+    }
+    const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
+    const secret = interpolate(raw, (ns, name) =>
+      ns === 'secrets' ? secrets.get(name) : ns === 'env' ? this.env[name] : undefined,
+    );
+    const result = receivePush({ provider, body, headers, secret, deliveries: this.deliveries });
+    if (!result.ok)
+      return {
+        status: result.status,
+        body: { error: { code: result.code, message: result.message, exitCode: 2 } },
+      };
+    if (result.kind === 'ignored')
+      return { status: result.status, body: { ignored: result.reason, message: result.message } };
+    const { push } = result;
+    const tracked =
+      push.branch !== undefined && this.trackedBranches().includes(push.branch) && !push.deleted;
+    const fresh =
+      tracked && (this.poller?.seen({ branch: push.branch as string, commit: push.after }) ?? true);
+    if (tracked && fresh) this.push(push.branch as string, push.after);
+    return {
+      status: 202,
+      body: {
+        delivery: result.deliveryId,
+        branch: push.branch ?? null,
+        commit: push.after,
+        deploying: tracked && fresh,
+      },
+    };
+  }
+
+  /** Starts the queued automatic deploys whose environment is free (also done every second). */
+  runAutoDeploys(): Promise<void> {
+    return this.auto.tick();
+  }
+
+  /** Automatic deploys waiting for their environment (for status and tests). */
+  pendingAutoDeploys(): ReadonlyMap<string, AutoRequest> {
+    return this.auto.pending();
   }
 
   /** Runs reconcile passes until `done` says so or the timeout passes (tests and `up`). */
@@ -115,9 +251,25 @@ export class ControlPlane {
     ref?: string;
     release?: string;
     force?: boolean;
+    /** Why: `manual` (the default), or what triggered an automatic deploy. */
+    trigger?: string;
+    /** Deploy during a freeze window; the reason is recorded with the deployment. */
+    overrideFreeze?: { reason: string };
   }): Promise<DeploymentView> {
     await this.reload();
     const env = this.environment(opts.environment);
+    const frozen = this.frozen(env);
+    if (frozen !== undefined && opts.overrideFreeze === undefined) {
+      throw new TandemError(
+        'TANDEM_FROZEN',
+        `"${env.name}" is frozen (${frozen}); deploy with --override-freeze --reason "..." to go ahead anyway`,
+      );
+    }
+    const trigger =
+      (opts.trigger ?? 'manual') +
+      (frozen !== undefined && opts.overrideFreeze
+        ? `; freeze overridden: ${opts.overrideFreeze.reason}`
+        : '');
     await this.refuseBusy(env.name, opts.force === true);
     this.preparing.add(env.name);
     try {
@@ -127,8 +279,9 @@ export class ControlPlane {
           : await this.buildRelease(opts.ref ?? 'HEAD');
       await this.refuseBusy(env.name, opts.force === true, true);
       const failed = await this.runReleaseCommands(env, release);
-      if (failed !== undefined) return await this.failedDeployment(env.name, 'deploy', release.id, failed);
-      return await this.startDeployment(env, 'deploy', release.id, opts.force === true);
+      if (failed !== undefined)
+        return await this.failedDeployment(env.name, 'deploy', release.id, failed, trigger);
+      return await this.startDeployment(env, 'deploy', release.id, opts.force === true, trigger);
     } finally {
       this.preparing.delete(env.name);
     }
@@ -330,6 +483,80 @@ export class ControlPlane {
     }));
   }
 
+  /** Approves the rollout of `environment` that awaits it; `roles` are the caller's. */
+  async approve(opts: {
+    environment: string;
+    roles: readonly string[];
+    by: string;
+  }): Promise<DeploymentView> {
+    const env = this.environment(opts.environment);
+    const [deployment] = await this.store.deployments.progressing(env.name);
+    const rollouts = deployment === undefined ? [] : await this.store.deployments.rolloutsOf(deployment.id);
+    const waiting = rollouts.filter((r) => r.state === 'awaiting-approval');
+    if (deployment === undefined || waiting.length === 0) {
+      throw new TandemError('TANDEM_NOTHING_TO_APPROVE', `no rollout of "${env.name}" is awaiting approval`, {
+        exitCode: 2,
+      });
+    }
+    if (!mayApprove(opts.roles, env.approval)) {
+      throw new TandemError(
+        'TANDEM_FORBIDDEN',
+        `approving "${env.name}" needs one of the roles ${env.approval.join(', ')}; you have ${opts.roles.join(', ') || 'none'}`,
+        { exitCode: 2 },
+      );
+    }
+    const now = this.clock.now();
+    await this.store.deployments.approve(
+      deployment.id,
+      waiting.map((r) => ({ ...r, state: 'pending' as const, stepStartedAt: now, updatedAt: now })),
+      opts.by,
+      new Date(now),
+    );
+    this.reconciler.poke();
+    return (await this.deployment(deployment.id)) as DeploymentView;
+  }
+
+  /** A description of the freeze window blocking deploys to `env` now, or undefined. */
+  private frozen(env: EnvironmentPlan): string | undefined {
+    const active = activeFreeze(env.freeze, new Date(this.clock.now()), env.timezone);
+    if (active === undefined) return undefined;
+    const zone = active.window.zone ?? env.timezone;
+    const until =
+      active.endsAt === null
+        ? 'with no end in the next year'
+        : `until ${describeInstant(active.endsAt, zone)}`;
+    return `freeze ${describeFreeze(active.window, env.timezone)}, ${until}`;
+  }
+
+  /** A deploy that succeeded flows on to the environments that promote from its own. */
+  private async flowOn(deploymentId: string): Promise<void> {
+    const d = await this.store.deployments.get(deploymentId);
+    if (d === undefined || d.kind !== 'deploy') return;
+    this.auto.promoted(d.environment, releaseOfRevision(d.release));
+    void this.auto.tick();
+  }
+
+  /**
+   * After a restart: a release promoted in an environment that has not flowed on yet (the
+   * control plane stopped in between) is queued again. Derived from the history, so nothing
+   * about the chain needs to be remembered.
+   */
+  private async catchUpPromotions(): Promise<void> {
+    for (const env of this.plans) {
+      if (!env.auto || env.promoteFrom === null) continue;
+      const upstream = (await this.store.deployments.history(env.promoteFrom, 50)).find(
+        (d) => d.kind === 'deploy' && d.state === 'succeeded',
+      );
+      if (upstream === undefined) continue;
+      const release = releaseOfRevision(upstream.release);
+      const here = await this.store.deployments.history(env.name, 50);
+      // Anything deployed here since the promotion upstream means it already flowed (or was overridden).
+      const since = upstream.finishedAt ?? upstream.startedAt;
+      if (here.some((d) => d.startedAt >= since)) continue;
+      this.auto.promoted(env.promoteFrom, release);
+    }
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   private async reload(): Promise<void> {
@@ -468,15 +695,20 @@ export class ControlPlane {
     kind: 'deploy' | 'rollback',
     releaseId: string,
     force: boolean,
+    trigger = 'manual',
   ): Promise<DeploymentView> {
     const now = this.clock.now();
     const id = newDeploymentId(now);
     const states = (await this.store.deployments.serviceStates()).filter((s) => s.environment === env.name);
     const rollouts = env.services.map((s) => {
       const from = states.find((x) => x.service === s.name)?.release ?? null;
-      return newRollout(id, s.name, env.strategy, from, releaseId, s.replicas, now);
+      const rollout = newRollout(id, s.name, env.strategy, from, releaseId, s.replicas, now);
+      // Approval gates deploys; a rollback is the way out of trouble and is never held.
+      return kind === 'deploy' && env.approval.length > 0
+        ? { ...rollout, state: 'awaiting-approval' as const }
+        : rollout;
     });
-    return this.begin({ id, environment: env.name, kind, release: releaseId, rollouts, force });
+    return this.begin({ id, environment: env.name, kind, release: releaseId, rollouts, force, trigger });
   }
 
   private async begin(d: {
@@ -486,6 +718,7 @@ export class ControlPlane {
     release: string;
     rollouts: Rollout[];
     force: boolean;
+    trigger?: string;
   }): Promise<DeploymentView> {
     const active = await this.store.deployments.progressing(d.environment);
     const fromRelease = (await this.currentRelease(d.environment)) ?? null;
@@ -497,6 +730,7 @@ export class ControlPlane {
       fromRelease,
       rollouts: d.rollouts,
       supersede: d.force ? active.map((a) => a.id) : [],
+      trigger: d.trigger ?? 'manual',
       at: new Date(this.clock.now()),
     });
     this.reconciler.poke();
@@ -508,6 +742,7 @@ export class ControlPlane {
     kind: 'deploy',
     release: string,
     reason: string,
+    trigger: string,
   ): Promise<DeploymentView> {
     const now = this.clock.now();
     const id = newDeploymentId(now);
@@ -520,6 +755,7 @@ export class ControlPlane {
       fromRelease,
       rollouts: [],
       supersede: [],
+      trigger,
       at: new Date(now),
     });
     await this.store.deployments.finish(id, 'failed', reason, [], new Date(now));
@@ -602,4 +838,9 @@ function describeChanges(before: EnvironmentPlan[], after: EnvironmentPlan[]): s
   for (const b of before)
     if (!after.some((e) => e.name === b.name)) changes.push(`environment ${b.name} removed`);
   return changes;
+}
+
+/** Admins may approve anything; otherwise one of the environment's approval roles is needed. */
+export function mayApprove(roles: readonly string[], required: readonly string[]): boolean {
+  return roles.includes('admin') || required.some((r) => roles.includes(r));
 }

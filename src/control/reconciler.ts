@@ -25,6 +25,8 @@ export interface ReconcilerDeps {
   clock: Clock;
   /** Whether the active config still deploys this service to this environment. */
   isConfigured(environment: string, service: string): boolean;
+  /** Called after a deployment ended (its end is already stored). */
+  onFinished?(deploymentId: string, succeeded: boolean): void;
 }
 
 const LOG_LINES_ON_FAILURE = 15;
@@ -144,6 +146,7 @@ export class Reconciler {
       promoted.map((r) => ({ service: r.service, release: r.to, replicas: r.replicas })),
       new Date(this.deps.clock.now()),
     );
+    this.deps.onFinished?.(id, ok);
   }
 
   /** The last log lines of the new revision's instances, so a failed deploy shows why. */

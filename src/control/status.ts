@@ -69,6 +69,7 @@ export function rolloutStateOf(deployment: Deployment, rollouts: Rollout[]): str
         : 'aborted';
     case 'progressing':
       if (rollouts.some((r) => r.state === 'aborted' || r.state === 'rolled-back')) return 'aborted';
+      if (rollouts.some((r) => r.state === 'awaiting-approval')) return 'awaiting-approval';
       if (rollouts.every((r) => r.state === 'pending')) return 'pending';
       return 'progressing';
   }

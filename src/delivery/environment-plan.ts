@@ -12,6 +12,7 @@ import { resolveWorkingDirectory } from '../pipeline/plan/working-directory.js';
 import type { SecretSource } from '../pipeline/types.js';
 import type { HealthCheck } from '../runtime/local/types.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { type FreezeWindow, isTimeZone, parseFreeze, unknownTimeZoneMessage } from './freeze/index.js';
 import {
   DEFAULT_MAX_SURGE,
   DEFAULT_MAX_UNAVAILABLE,
@@ -49,6 +50,15 @@ export interface ServicePlan {
 export interface EnvironmentPlan {
   name: string;
   runtime: 'local';
+  /** Deploy every green push of a tracked branch (or every release promoted from `promoteFrom`). */
+  auto: boolean;
+  /** The environment whose promoted releases flow here. */
+  promoteFrom: string | null;
+  /** Roles one of whom must approve a rollout before it starts; empty: none needed. */
+  approval: string[];
+  freeze: FreezeWindow[];
+  /** Zone of freeze windows written without one. */
+  timezone: string;
   strategy: StrategyConfig;
   services: ServicePlan[];
 }
@@ -115,6 +125,9 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
       }
     }
 
+    if (environment.timezone !== undefined && !isTimeZone(environment.timezone)) {
+      add([...base, 'timezone'], unknownTimeZoneMessage(environment.timezone));
+    }
     const strategy: StrategyConfig =
       (environment.strategy ?? 'rolling') === 'rolling'
         ? {
@@ -135,8 +148,35 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
       if (service === undefined) continue;
       planned.push(planService(loaded, name, service, listenOf.get(name) ?? null, ctx, add));
     }
-    plans.push({ name: envName, runtime: environment.runtime ?? 'local', strategy, services: planned });
+    plans.push({
+      name: envName,
+      runtime: environment.runtime ?? 'local',
+      auto: environment.auto ?? false,
+      promoteFrom: environment.promote_from ?? null,
+      approval: environment.approval ?? [],
+      freeze: freezeWindows(environment.freeze ?? [], (i, message) => add([...base, 'freeze', i], message)),
+      timezone: environment.timezone ?? 'UTC',
+      strategy,
+      services: planned,
+    });
   }
+
+  const envNames = plans.map((p) => p.name);
+  for (const p of plans) {
+    if (p.promoteFrom === null) continue;
+    const path = ['environments', p.name, 'promote_from'];
+    if (p.promoteFrom === p.name) add(path, `"${p.name}" cannot promote from itself`);
+    else if (!envNames.includes(p.promoteFrom)) {
+      add(
+        path,
+        `unknown environment "${p.promoteFrom}" (environments: ${envNames.join(', ')})`,
+        didYouMean(p.promoteFrom, envNames),
+      );
+    }
+  }
+  const cycle = promotionCycle(plans);
+  if (cycle !== undefined)
+    add(['environments', cycle[0] as string, 'promote_from'], `promotion cycle: ${cycle.join(' → ')}`);
 
   if (issues.length > 0) throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
   return plans;
@@ -201,4 +241,30 @@ function planService(
     drainMs: service.drain ?? DEFAULT_DRAIN_MS,
     listen,
   };
+}
+
+/** A cycle in the promote_from chain, as environment names, or undefined. */
+function promotionCycle(plans: EnvironmentPlan[]): string[] | undefined {
+  const from = new Map(plans.map((p) => [p.name, p.promoteFrom]));
+  for (const start of from.keys()) {
+    const path = [start];
+    let at = from.get(start);
+    while (at != null && from.has(at)) {
+      if (at === start) return [...path, start];
+      if (path.includes(at)) break;
+      path.push(at);
+      at = from.get(at);
+    }
+  }
+  return undefined;
+}
+
+function freezeWindows(texts: string[], problem: (index: number, message: string) => void): FreezeWindow[] {
+  const windows: FreezeWindow[] = [];
+  texts.forEach((text, i) => {
+    const parsed = parseFreeze(text);
+    if (parsed.ok) windows.push(parsed.window);
+    else problem(i, parsed.error);
+  });
+  return windows;
 }

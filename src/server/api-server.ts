@@ -12,12 +12,19 @@ import { isTandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import { authorize } from './auth.js';
 
-const deployBody = z.strictObject({
-  environment: z.string().min(1),
-  ref: z.string().min(1).optional(),
-  release: z.string().min(1).optional(),
-  force: z.boolean().optional(),
-});
+const deployBody = z
+  .strictObject({
+    environment: z.string().min(1),
+    ref: z.string().min(1).optional(),
+    release: z.string().min(1).optional(),
+    force: z.boolean().optional(),
+    overrideFreeze: z.boolean().optional(),
+    reason: z.string().trim().min(1).optional(),
+  })
+  .refine((b) => !b.overrideFreeze || b.reason !== undefined, {
+    message: 'overriding a freeze needs a reason (--reason "...")',
+    path: ['reason'],
+  });
 const rollbackBody = z.strictObject({ to: z.string().min(1).optional(), force: z.boolean().optional() });
 const restartBody = z.strictObject({ force: z.boolean().optional() });
 const scaleBody = z.strictObject({ replicas: z.number().int().min(0).max(64) });
@@ -28,6 +35,7 @@ type Handler = (
   params: Params,
   query: URLSearchParams,
   res: ServerResponse,
+  auth: { principal: string; roles: readonly string[] },
 ) => Promise<{ status: number; body: unknown }>;
 
 interface Route {
@@ -57,7 +65,11 @@ export function createApiServer(opts: ApiServerOptions): Server {
     routes.push({ method, pattern, names, handler });
   };
   const body = async <T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> => {
-    const text = req.headers['content-length'] === '0' ? {} : await readJson(req);
+    const text =
+      req.headers['content-length'] === '0' ||
+      (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)
+        ? {}
+        : await readJson(req);
     return parseBody(schema, text);
   };
 
@@ -66,10 +78,29 @@ export function createApiServer(opts: ApiServerOptions): Server {
     body: { ok: true, project: plane.project, pid: process.pid, config: plane.configFile },
   }));
   route('GET', '/v1/status', async () => ({ status: 200, body: await plane.status() }));
-  route('POST', '/v1/deployments', async (req) => ({
-    status: 201,
-    body: await plane.deploy(await body(req, deployBody)),
-  }));
+  route('POST', '/v1/deployments', async (req) => {
+    const { overrideFreeze, reason, ...rest } = await body(req, deployBody);
+    return {
+      status: 201,
+      body: await plane.deploy({
+        ...rest,
+        ...(overrideFreeze ? { overrideFreeze: { reason: reason as string } } : {}),
+      }),
+    };
+  });
+  route('POST', '/v1/environments/:env/approve', async (req, p, _q, _res, auth) => {
+    await body(req, z.strictObject({}));
+    return {
+      status: 200,
+      body: await plane.approve({ environment: p.env as string, roles: auth.roles, by: auth.principal }),
+    };
+  });
+  route('POST', '/v1/webhooks/:provider', async (req, p) => {
+    if (p.provider !== 'github' && p.provider !== 'gitlab') {
+      throw new ApiError(404, 'TANDEM_NO_ROUTE', `no webhook provider "${p.provider}" (github or gitlab)`);
+    }
+    return plane.webhook(p.provider, await readRaw(req), req.headers);
+  });
   route('GET', '/v1/deployments/:id', async (_req, p) => {
     const view = await plane.deployment(p.id as string);
     if (view === undefined) throw new ApiError(404, 'TANDEM_UNKNOWN_DEPLOYMENT', `no deployment "${p.id}"`);
@@ -133,7 +164,7 @@ export function createApiServer(opts: ApiServerOptions): Server {
       params[name] = decodeURIComponent(m[i + 1] as string);
     });
     try {
-      const out = await found.handler(req, params, url.searchParams, res);
+      const out = await found.handler(req, params, url.searchParams, res, auth);
       sendJson(res, out.status, out.body);
     } catch (err) {
       const e = toApiError(err);
@@ -169,4 +200,19 @@ function toApiError(err: unknown): {
     exitCode: 1,
     extra: {},
   };
+}
+
+const MAX_WEBHOOK_BYTES = 5 * 1024 * 1024;
+
+/** The raw body (webhook signatures are over the exact bytes), capped. */
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_WEBHOOK_BYTES)
+      throw new ApiError(413, 'TANDEM_BODY_TOO_LARGE', `request body over ${MAX_WEBHOOK_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { DeploymentView } from '../../control/control-plane.js';
+import { UsageError } from '../../errors.js';
 import type { ControlClient } from '../control-client.js';
 import { type GlobalOptions, runAction } from '../output.js';
 
@@ -17,6 +18,8 @@ export function registerDeploy(program: Command): void {
     .option('--ref <gitref>', 'commit, branch or tag to release', 'HEAD')
     .option('--release <id>', 'deploy an existing release instead of building one')
     .option('--force', 'supersede a rollout in progress')
+    .option('--override-freeze', 'deploy during a freeze window (needs --reason, recorded)')
+    .option('--reason <text>', 'why the freeze is overridden')
     .option('--detach', 'return once the rollout started')
     .addHelpText(
       'after',
@@ -29,13 +32,36 @@ Examples:
 Exit codes: 0 promoted, 1 the deploy failed or was rolled back, 2 bad usage or config,
 3 the control plane cannot be reached.`,
     )
-    .action(async (env: string, opts: FollowOptions & { ref: string; release?: string }, cmd: Command) => {
+    .action(
+      async (
+        env: string,
+        opts: FollowOptions & { ref: string; release?: string; overrideFreeze?: boolean; reason?: string },
+        cmd: Command,
+      ) => {
+        await rollout(cmd, opts, (client) => {
+          if (opts.overrideFreeze && opts.reason === undefined) {
+            throw new UsageError(
+              '--override-freeze needs --reason "..." (it is recorded with the deployment)',
+            );
+          }
+          return client.post<DeploymentView>('/v1/deployments', {
+            environment: env,
+            ...(opts.release !== undefined ? { release: opts.release } : { ref: opts.ref }),
+            ...(opts.force ? { force: true } : {}),
+            ...(opts.overrideFreeze ? { overrideFreeze: true, reason: opts.reason } : {}),
+          });
+        });
+      },
+    );
+
+  program
+    .command('approve')
+    .description('approve the rollout of an environment that awaits approval, then follow it')
+    .argument('<env>', 'environment name')
+    .option('--detach', 'return once approved')
+    .action(async (env: string, opts: FollowOptions, cmd: Command) => {
       await rollout(cmd, opts, (client) =>
-        client.post<DeploymentView>('/v1/deployments', {
-          environment: env,
-          ...(opts.release !== undefined ? { release: opts.release } : { ref: opts.ref }),
-          ...(opts.force ? { force: true } : {}),
-        }),
+        client.post<DeploymentView>(`/v1/environments/${encodeURIComponent(env)}/approve`, {}),
       );
     });
 

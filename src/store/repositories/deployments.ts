@@ -38,6 +38,8 @@ export interface NewDeployment {
   rollouts: Rollout[];
   /** Progressing deployments of the environment to mark superseded (`--force`). */
   supersede: string[];
+  /** Why it started: `manual`, `push to main (abc1234)`, `promoted in staging`… */
+  trigger?: string;
   at: Date;
 }
 
@@ -60,6 +62,8 @@ export interface DeploymentsRepository {
     promoted: Array<{ service: string; release: string; replicas: number }>,
     at: Date,
   ): Promise<void>;
+  /** Releases rollouts held for approval (now `pending`), with a `deployment.approved` event naming who. */
+  approve(deploymentId: string, rollouts: Rollout[], by: string, at: Date): Promise<void>;
   get(id: string): Promise<Deployment | undefined>;
   rolloutsOf(deploymentId: string): Promise<Rollout[]>;
   /** Progressing deployments, oldest first. */
@@ -128,6 +132,7 @@ export function createDeploymentsRepository(
           from: d.fromRelease,
           services: d.rollouts.map((r) => r.service),
           strategy: d.rollouts[0]?.strategy.name ?? null,
+          trigger: d.trigger ?? 'manual',
         });
       });
     },
@@ -185,6 +190,22 @@ export function createDeploymentsRepository(
         await event(trx, `deployment.${state}`, id, at, {
           environment: row.environment,
           ...(reason ? { reason } : {}),
+        });
+      });
+    },
+
+    approve(deploymentId, rollouts, by, at) {
+      return db.transaction().execute(async (trx) => {
+        for (const r of rollouts) {
+          await trx
+            .updateTable('rollouts')
+            .set({ state: r.state, record: JSON.stringify(r), updated_at: at.toISOString() })
+            .where('id', '=', r.id)
+            .execute();
+        }
+        await event(trx, 'deployment.approved', deploymentId, at, {
+          by,
+          services: rollouts.map((r) => r.service),
         });
       });
     },
