@@ -2,6 +2,7 @@
  * The rollout model (DESIGN.md §5): what the reconciler observes, what it asks the runtime to
  * do, and the rollout record it persists before every runtime action. Pure data, no I/O.
  */
+import type { AnalysisConfig, AnalysisState, Measurement } from './analysis/types.js';
 
 /** One instance as the runtime reports it. Time is in ms on the control plane's clock. */
 export interface ObservedInstance {
@@ -17,13 +18,26 @@ export interface ObservedInstance {
 export interface Observed {
   now: number;
   instances: ObservedInstance[];
+  /**
+   * The data plane's weight per revision now (its listener's traffic groups), so a change of
+   * weight alone is seen. Undefined when unknown (not reported, or a service without a
+   * listener): rolling and blue-green then compare instance sets only, and a canary re-sends its
+   * weights at every step (idempotent) since it cannot tell whether they were applied.
+   */
+  weights?: Record<string, number>;
+  /**
+   * The control plane's latest analysis window comparing the canary (rollout.to) with stable
+   * (rollout.from), if any. decide() folds it in once (a measurement whose `at` is not after the
+   * last one folded is ignored), so the same measurement may be passed on every reconcile.
+   */
+  measurement?: Measurement;
 }
 
 /**
  * What the reconciler asks the runtime / data plane to do, in order. `set-traffic` lists
  * exactly the instances that may receive traffic (all healthy); `weights` are percentages per
- * revision (summing to 100, or empty when no instance is listed), in proportion to the listed
- * instances. `fail` and `complete` carry no runtime work: they are emitted once, on the step
+ * revision (summing to 100, or empty when no instance is listed): in proportion to the listed
+ * instances, except on a canary's steps where they are the step's weight. `fail` and `complete` carry no runtime work: they are emitted once, on the step
  * whose returned state is `aborted` or `promoted`, for the caller's events and notifications.
  */
 export type Action =
@@ -37,8 +51,9 @@ export type RuntimeAction = Extract<Action, { type: 'start' | 'set-traffic' | 'd
 
 /**
  * pending → (awaiting-approval) → progressing[step] → (paused) → promoted, or → aborted →
- * rolled-back. `awaiting-approval` and `paused` are modelled, not driven: decide() leaves a
- * rollout in those states untouched.
+ * rolled-back. decide() leaves an `awaiting-approval` rollout untouched, and a `paused` one too
+ * unless its strategy holds paused rollouts (canary: see strategies/canary.ts). Manual moves
+ * (promote, abort, pause, resume) are commands.ts.
  */
 export type RolloutState =
   | 'pending'
@@ -75,7 +90,30 @@ export interface BlueGreenStrategy {
   progressDeadlineMs?: number;
 }
 
-export type StrategyConfig = RollingStrategy | BlueGreenStrategy;
+/** One canary step: the canary's share of traffic, then how long to hold it. */
+export interface CanaryStep {
+  /** Percent of traffic on the canary, 1..100, strictly increasing from step to step. */
+  weight: number;
+  /**
+   * How long to hold the weight once it is in place (ms): undefined = no hold, null = until
+   * `tandem promote`.
+   */
+  pauseMs?: number | null;
+}
+
+export interface CanaryStrategy {
+  name: 'canary';
+  steps: CanaryStep[];
+  /** Gates checked on every analysis window while the canary takes traffic (defaults filled in). */
+  analysis?: AnalysisConfig;
+  /**
+   * Time for a step's canary instances to be healthy and in traffic, and after the last step
+   * for all new instances to be healthy, before the rollout fails (default 120 s).
+   */
+  progressDeadlineMs?: number;
+}
+
+export type StrategyConfig = RollingStrategy | BlueGreenStrategy | CanaryStrategy;
 
 /** The persisted rollout record. */
 export interface Rollout {
@@ -89,7 +127,8 @@ export interface Rollout {
   state: RolloutState;
   /**
    * progressing: rolling = new instances healthy in traffic; blue-green = 0 before the
-   * cutover, 1 after it. aborted: 0.
+   * cutover, 1 after it; canary = the index of the current step, steps.length once past the
+   * last step (converging on the new revision). aborted: 0.
    */
   step: number;
   startedAt: number;
@@ -98,15 +137,34 @@ export interface Rollout {
   updatedAt: number;
   /** Why the rollout was aborted. */
   reason?: string;
+  /** Why the rollout is paused (state `paused`). */
+  pausedReason?: string;
+  /** `tandem promote` asked for: the current canary step (`step`) or all remaining ones (`full`). */
+  promote?: 'step' | 'full';
+  /** Canary analysis so far: every measurement folded in (the last ones kept) and the outcome. */
+  analysis?: AnalysisState;
+  /** Canary: when the current step's instances and weight were first seen in place (its hold counts from here). */
+  weightReachedAt?: number;
+  /** Canary: when the canary first took traffic; analysis windows that started earlier are ignored. */
+  canarySince?: number;
 }
 
-/** What a strategy's planner returns for one reconcile step of a progressing rollout. */
+/** Rollout fields a strategy may change besides step and stepStartedAt (undefined clears one). */
+export type RolloutPatch = Partial<Pick<Rollout, 'promote' | 'analysis' | 'weightReachedAt' | 'canarySince'>>;
+
+/** What a strategy's planner returns for one reconcile step of a progressing (or held paused) rollout. */
 export interface StrategyPlan {
   step: number;
   stepStartedAt: number;
   actions: RuntimeAction[];
-  /** done: the new revision serves alone; fail: abort with this reason (the planner's actions are dropped). */
-  outcome: 'progressing' | 'done' | { fail: string };
+  /**
+   * progressing: stay in the current state (progressing, or paused) and apply the actions;
+   * done: the new revision serves alone; fail: abort with this reason (the planner's actions
+   * are dropped); pause: apply the actions and pause with this reason.
+   */
+  outcome: 'progressing' | 'done' | { fail: string } | { pause: string };
+  /** Applied to the record whatever the outcome (a failed analysis keeps its measurements). */
+  patch?: RolloutPatch;
 }
 
 /** A deployment strategy, written once against the observed world and runtime actions. */
@@ -115,6 +173,12 @@ export interface Strategy {
   /** A problem with the options (e.g. maxSurge and maxUnavailable both 0), or undefined. */
   validate(rollout: Rollout): string | undefined;
   plan(rollout: Rollout, observed: Observed): StrategyPlan;
-  /** Surge and unavailability allowed while rolling back to the old revision. */
-  rollbackLimits(rollout: Rollout): { maxSurge: number; maxUnavailable: number };
+  /**
+   * A strategy that holds a paused rollout (keeps its current step's instances and traffic
+   * healthy, aborts on what would abort it while progressing) plans it here; without it
+   * decide() leaves paused rollouts untouched.
+   */
+  planPaused?(rollout: Rollout, observed: Observed): StrategyPlan;
+  /** Surge and unavailability allowed while rolling back to the old revision (as observed now). */
+  rollbackLimits(rollout: Rollout, observed: Observed): { maxSurge: number; maxUnavailable: number };
 }

@@ -42,13 +42,34 @@ export function weightsFor(instances: ObservedInstance[]): Record<string, number
   return Object.fromEntries(revisions.map((r, k) => [r, floors[k] ?? 0]));
 }
 
-/** A set-traffic action for exactly `wanted`, or nothing when the data plane already has that set. */
-export function trafficAction(instances: ObservedInstance[], wanted: ObservedInstance[]): RuntimeAction[] {
-  const current = instances
+/**
+ * A set-traffic action for exactly `wanted` with `weights` (default: in proportion to the
+ * instances), or nothing when the data plane already has that set — and those weights, when
+ * its weights are known (`current`).
+ */
+export function trafficAction(
+  instances: ObservedInstance[],
+  wanted: ObservedInstance[],
+  current?: Record<string, number>,
+  weights: Record<string, number> = weightsFor(wanted),
+): RuntimeAction[] {
+  const inTraffic = instances
     .filter((i) => i.inTraffic)
     .map((i) => i.id)
     .sort();
   const next = wanted.map((i) => i.id).sort();
-  if (current.length === next.length && current.every((id, k) => id === next[k])) return [];
-  return [{ type: 'set-traffic', weights: weightsFor(wanted), instances: next }];
+  const sameSet = inTraffic.length === next.length && inTraffic.every((id, k) => id === next[k]);
+  if (sameSet && (current === undefined || sameWeights(current, weights))) return [];
+  return [{ type: 'set-traffic', weights, instances: next }];
+}
+
+/** Whether two weight tables route alike (a revision at weight 0 gets nothing, as if absent). */
+export function sameWeights(a: Record<string, number>, b: Record<string, number>): boolean {
+  const routed = (w: Record<string, number>) =>
+    Object.entries(w)
+      .filter(([, v]) => v > 0)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  const ra = routed(a);
+  const rb = routed(b);
+  return ra.length === rb.length && ra.every(([r, v], k) => rb[k]?.[0] === r && rb[k]?.[1] === v);
 }

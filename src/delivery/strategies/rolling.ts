@@ -50,7 +50,7 @@ export function convergeTo(target: string, limits: ConvergeLimits, observed: Obs
   const crashlooping = all.filter((i) => i.state === 'crashlooping');
   const stop = [...othersLive.filter((i) => !keep.includes(i)), ...targetExtra, ...crashlooping].sort(byAge);
 
-  const actions: RuntimeAction[] = [...trafficAction(all, [...serving, ...keep])];
+  const actions: RuntimeAction[] = [...trafficAction(all, [...serving, ...keep], observed.weights)];
   if (stop.length > 0) actions.push({ type: 'drain-and-stop', instanceIds: stop.map((i) => i.id) });
   // Everything not exited is a process: issued stops still count until the runtime reports them exited.
   const present = all.filter(isPresent).length;
