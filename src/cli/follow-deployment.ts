@@ -24,6 +24,11 @@ export async function followDeployment(
     if (line !== last) print(line);
     last = line;
     if (view.deployment.state !== 'progressing') break;
+    if (view.state === 'paused') {
+      const why = view.rollouts.find((r) => r.state === 'paused')?.pausedReason ?? 'paused';
+      print(`paused: ${why}`);
+      return { code: 0, view };
+    }
     if (view.state === 'awaiting-approval') {
       print(`waiting for approval: \`tandem approve ${view.deployment.environment}\` starts it`);
       return { code: 0, view };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './verbs/agent.js';
+import { registerControl } from './verbs/control.js';
 import { registerDeploy } from './verbs/deploy.js';
 import { registerInit } from './verbs/init.js';
 import { registerLogs } from './verbs/logs.js';
@@ -41,6 +42,7 @@ Docs: docs/pipeline.md, docs/configuration.md`,
   registerSecret(program);
   registerUp(program);
   registerDeploy(program);
+  registerControl(program);
   registerStatus(program);
   registerScale(program);
   registerLogs(program);

@@ -174,6 +174,37 @@ export const configSchema = z
       .optional()
       .meta({ description: 'Who owns the project.' }),
     pipeline: pipelineSchema,
+    notify: z
+      .strictObject({
+        webhook: z
+          .array(
+            z.strictObject({
+              url: z.string().min(1).meta({ description: 'Receiver URL (POST, JSON body).' }),
+              secret: z.string().optional().meta({
+                description: 'HMAC-SHA256 key: the body is signed in `X-Tandem-Signature-256: sha256=<hex>`.',
+              }),
+            }),
+          )
+          .optional()
+          .meta({
+            description: 'JSON webhooks told of every rollout event.',
+            examples: [[{ url: 'https://hooks.example/tandem', secret: `\${{ secrets.HOOK_SECRET }}` }]],
+          }),
+        slack: z
+          .strictObject({
+            url: z.string().min(1).meta({ description: 'A Slack-compatible incoming webhook URL.' }),
+          })
+          .optional()
+          .meta({
+            description: 'A Slack-compatible channel.',
+            examples: [{ url: `\${{ secrets.SLACK_WEBHOOK }}` }],
+          }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Who hears about rollouts (started, step, paused, awaiting approval, promoted, aborted, rolled back). Retried with backoff; a failing receiver never blocks a rollout.',
+      }),
     services: servicesSchema.optional(),
     environments: environmentsSchema.optional(),
   })

@@ -118,7 +118,7 @@ export const serviceSchema = z
   })
   .meta({ description: 'One long-running service.' });
 
-export const STRATEGIES = ['rolling', 'blue-green'] as const;
+export const STRATEGIES = ['rolling', 'blue-green', 'canary'] as const;
 
 export const environmentSchema = z
   .strictObject({
@@ -152,6 +152,8 @@ export const environmentSchema = z
         'blue-green: how long the old instances stay warm after the cutover, for an instant rollback. Default: 30s.',
       examples: ['30s'],
     }),
+    steps: progressiveEnvironmentShape.steps,
+    analysis: progressiveEnvironmentShape.analysis,
     auto: progressiveEnvironmentShape.auto,
     promote_from: progressiveEnvironmentShape.promote_from,
     approval: progressiveEnvironmentShape.approval,

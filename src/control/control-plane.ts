@@ -10,9 +10,11 @@ import path from 'node:path';
 import { interpolate } from '../config/interpolate.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
+import { command, type RolloutCommand } from '../delivery/commands.js';
 import { type EnvironmentPlan, planEnvironments, type ServicePlan } from '../delivery/environment-plan.js';
 import { activeFreeze, describeFreeze, describeInstant } from '../delivery/freeze/index.js';
 import type { Rollout, StrategyConfig } from '../delivery/types.js';
+import { TERMINAL_STATES } from '../delivery/types.js';
 import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import { createRelease } from '../release/create-release.js';
@@ -44,6 +46,7 @@ import {
 } from './ports.js';
 import { Reconciler } from './reconciler.js';
 import { servicePlanOfRelease, snapshotOf } from './release-config.js';
+import { notifiersOf, RolloutNotifications } from './rollout-notifications.js';
 import { buildStatus, type Status } from './status.js';
 
 export interface ControlPlaneOptions {
@@ -78,6 +81,7 @@ export class ControlPlane {
   private poller: BranchPoller | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly deliveries = createMemoryDeliveryLog();
+  private notifications: RolloutNotifications | undefined;
 
   constructor(opts: ControlPlaneOptions) {
     this.loaded = opts.loaded;
@@ -132,6 +136,12 @@ export class ControlPlane {
     this.autoTimer = setInterval(() => void this.auto.tick(), 1000);
     this.autoTimer.unref();
     await this.startPolling();
+    const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
+    const notifiers = notifiersOf(this.loaded, secrets, this.env);
+    if (notifiers.length > 0) {
+      this.notifications = new RolloutNotifications(this.store, notifiers);
+      await this.notifications.start();
+    }
   }
 
   async stop(): Promise<void> {
@@ -139,6 +149,8 @@ export class ControlPlane {
     clearTimeout(this.pollTimer);
     this.poller = undefined;
     await this.auto.idle();
+    await this.notifications?.stop();
+    this.notifications = undefined;
     await this.reconciler.stop();
   }
 
@@ -481,6 +493,39 @@ export class ControlPlane {
       state: i.state,
       logFile: i.logFile,
     }));
+  }
+
+  /** `tandem promote|abort|pause|resume ENV`: applies the command to every rollout of the environment's rollout. */
+  async control(environment: string, cmd: RolloutCommand): Promise<DeploymentView> {
+    const env = this.environment(environment);
+    const [deployment] = await this.store.deployments.progressing(env.name);
+    if (deployment === undefined) {
+      throw new TandemError('TANDEM_NO_ROLLOUT', `no rollout of "${env.name}" is in progress`, {
+        exitCode: 2,
+      });
+    }
+    const now = this.clock.now();
+    const errors: string[] = [];
+    let changed = 0;
+    for (const before of await this.store.deployments.rolloutsOf(deployment.id)) {
+      if (TERMINAL_STATES.has(before.state)) continue;
+      const result = command(before, cmd, now);
+      if ('error' in result) {
+        errors.push(`${before.service}: ${result.error}`);
+        continue;
+      }
+      await this.store.deployments.saveRollout(deployment.id, result.rollout, before, new Date(now));
+      changed++;
+    }
+    if (changed === 0) {
+      throw new TandemError(
+        'TANDEM_BAD_COMMAND',
+        errors.join('\n') || `nothing to ${cmd.type} in "${env.name}"`,
+        { exitCode: 2 },
+      );
+    }
+    this.reconciler.poke();
+    return (await this.deployment(deployment.id)) as DeploymentView;
   }
 
   /** Approves the rollout of `environment` that awaits it; `roles` are the caller's. */

@@ -36,5 +36,13 @@ export function observeService(
         startedAt: i.createdAt,
       };
     });
+  // The data plane's weights per revision, so a canary's weight change is seen as done.
+  if (opts.routed && listener !== undefined) {
+    return {
+      now,
+      instances,
+      weights: Object.fromEntries(listener.traffic.map((t) => [t.revision, t.weight])),
+    };
+  }
   return { now, instances };
 }

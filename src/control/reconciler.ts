@@ -8,11 +8,14 @@
  * Everything is re-derived from the store and the agent at each tick, so a control plane killed
  * at any moment continues where it was when started again.
  */
+import type { StatsResponse } from '../agent/protocol.js';
+import type { Measurement } from '../delivery/analysis/types.js';
 import { decide } from '../delivery/rollout.js';
 import { convergeTo } from '../delivery/strategies/rolling.js';
 import { type Rollout, TERMINAL_STATES } from '../delivery/types.js';
 import { logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
+import { AnalysisSampler } from './analysis-sampler.js';
 import type { LocalRuntime, RuntimeResolver } from './local-runtime.js';
 import { observeService } from './observe.js';
 import { type AgentApi, type Clock, serviceKey } from './ports.js';
@@ -36,6 +39,7 @@ export class Reconciler {
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  private readonly sampler = new AnalysisSampler();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -89,6 +93,8 @@ export class Reconciler {
           steady: false,
           routed,
         });
+        const measurement = await this.measure(deployment.environment, before, now);
+        if (measurement !== undefined) observed.measurement = measurement;
         const { rollout, actions } = decide(before, observed);
         let record = rollout;
         for (const action of actions) {
@@ -102,7 +108,7 @@ export class Reconciler {
         }
         // Persist BEFORE acting (DESIGN.md §5).
         if (record !== before)
-          await store.deployments.saveRollout(deployment.id, record, before.state, new Date(now));
+          await store.deployments.saveRollout(deployment.id, record, before, new Date(now));
         for (const action of actions) {
           if (action.type === 'fail' || action.type === 'complete') continue;
           await runtime.apply(deployment.environment, before.service, action, state);
@@ -128,6 +134,30 @@ export class Reconciler {
       }
     }
     return deployments.length > 0;
+  }
+
+  /** A new analysis window of a canary rollout that has analysis, when one is due. */
+  private async measure(
+    environment: string,
+    rollout: Rollout,
+    now: number,
+  ): Promise<Measurement | undefined> {
+    const { strategy } = rollout;
+    if (strategy.name !== 'canary' || strategy.analysis === undefined) return undefined;
+    if (rollout.state !== 'progressing' && rollout.state !== 'paused') return undefined;
+    let stats: StatsResponse;
+    try {
+      stats = await this.deps.agent.stats();
+    } catch {
+      return undefined;
+    }
+    return this.sampler.sample(
+      rollout.id,
+      strategy.analysis,
+      { canary: rollout.to, stable: rollout.from },
+      stats[serviceKey(environment, rollout.service)],
+      now,
+    );
   }
 
   private async finish(id: string, rollouts: Rollout[]): Promise<void> {

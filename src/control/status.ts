@@ -70,6 +70,7 @@ export function rolloutStateOf(deployment: Deployment, rollouts: Rollout[]): str
     case 'progressing':
       if (rollouts.some((r) => r.state === 'aborted' || r.state === 'rolled-back')) return 'aborted';
       if (rollouts.some((r) => r.state === 'awaiting-approval')) return 'awaiting-approval';
+      if (rollouts.some((r) => r.state === 'paused')) return 'paused';
       if (rollouts.every((r) => r.state === 'pending')) return 'pending';
       return 'progressing';
   }

@@ -7,11 +7,12 @@
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
 import { InterpolationError, interpolate } from '../config/interpolate.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import type { ServiceConfig } from '../config/services-schema.js';
+import type { EnvironmentConfig, ServiceConfig } from '../config/services-schema.js';
 import { resolveWorkingDirectory } from '../pipeline/plan/working-directory.js';
 import type { SecretSource } from '../pipeline/types.js';
 import type { HealthCheck } from '../runtime/local/types.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { type AnalysisConfig, resolveAnalysis } from './analysis/index.js';
 import { type FreezeWindow, isTimeZone, parseFreeze, unknownTimeZoneMessage } from './freeze/index.js';
 import {
   DEFAULT_MAX_SURGE,
@@ -128,19 +129,7 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
     if (environment.timezone !== undefined && !isTimeZone(environment.timezone)) {
       add([...base, 'timezone'], unknownTimeZoneMessage(environment.timezone));
     }
-    const strategy: StrategyConfig =
-      (environment.strategy ?? 'rolling') === 'rolling'
-        ? {
-            name: 'rolling',
-            maxSurge: environment.maxSurge ?? DEFAULT_MAX_SURGE,
-            maxUnavailable: environment.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
-            progressDeadlineMs: environment.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE_MS,
-          }
-        : {
-            name: 'blue-green',
-            scaleDownDelayMs: environment.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY_MS,
-            progressDeadlineMs: environment.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE_MS,
-          };
+    const strategy = strategyOf(environment, (path, message) => add([...base, ...path], message));
 
     const planned: ServicePlan[] = [];
     for (const name of names) {
@@ -268,3 +257,63 @@ function freezeWindows(texts: string[], problem: (index: number, message: string
   });
   return windows;
 }
+
+function strategyOf(
+  environment: EnvironmentConfig,
+  problem: (path: ConfigPath, message: string) => void,
+): StrategyConfig {
+  const progressDeadlineMs = environment.progressDeadline ?? DEFAULT_PROGRESS_DEADLINE_MS;
+  const name = environment.strategy ?? 'rolling';
+  if (name !== 'canary') {
+    if (environment.steps !== undefined) problem(['steps'], '`steps` are for `strategy: canary`');
+  }
+  if (name === 'rolling') {
+    return {
+      name: 'rolling',
+      maxSurge: environment.maxSurge ?? DEFAULT_MAX_SURGE,
+      maxUnavailable: environment.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
+      progressDeadlineMs,
+    };
+  }
+  if (name === 'blue-green') {
+    return {
+      name: 'blue-green',
+      scaleDownDelayMs: environment.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY_MS,
+      progressDeadlineMs,
+    };
+  }
+  const steps = (environment.steps ?? DEFAULT_CANARY_STEPS).map((s) => ({
+    weight: s.weight,
+    // `pause:` with no value waits for `tandem promote`; no `pause` key moves on at once.
+    ...(s.pause === undefined ? {} : { pauseMs: s.pause }),
+  }));
+  steps.forEach((s, i) => {
+    const before = steps[i - 1];
+    if (before !== undefined && s.weight <= before.weight) {
+      problem(['steps', i, 'weight'], `weights must increase: ${s.weight} after ${before.weight}`);
+    }
+  });
+  const a = environment.analysis;
+  let analysis: AnalysisConfig | undefined;
+  if (a !== undefined) {
+    const resolved = resolveAnalysis({
+      ...(a.interval === undefined ? {} : { intervalMs: a.interval }),
+      ...(a.minRequests === undefined ? {} : { minRequests: a.minRequests }),
+      ...(a.failureLimit === undefined ? {} : { failureLimit: a.failureLimit }),
+      ...(a.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: a.inconclusiveLimit }),
+      ...(a.errorRate === undefined ? {} : { errorRate: a.errorRate }),
+      ...(a.p50 === undefined ? {} : { p50: a.p50 }),
+      ...(a.p95 === undefined ? {} : { p95: a.p95 }),
+      ...(a.p99 === undefined ? {} : { p99: a.p99 }),
+    });
+    if (resolved.ok) analysis = resolved.config;
+    else for (const p of resolved.problems) problem(['analysis'], p);
+  }
+  return { name: 'canary', steps, ...(analysis === undefined ? {} : { analysis }), progressDeadlineMs };
+}
+
+/** Without `steps:`: 10% for a minute, 50% for a minute, then all. */
+const DEFAULT_CANARY_STEPS = [
+  { weight: 10, pause: 60_000 },
+  { weight: 50, pause: 60_000 },
+];

@@ -27,6 +27,8 @@ const deployBody = z
   });
 const rollbackBody = z.strictObject({ to: z.string().min(1).optional(), force: z.boolean().optional() });
 const restartBody = z.strictObject({ force: z.boolean().optional() });
+const promoteBody = z.strictObject({ full: z.boolean().optional() });
+const abortBody = z.strictObject({ reason: z.string().trim().min(1).optional() });
 const scaleBody = z.strictObject({ replicas: z.number().int().min(0).max(64) });
 
 type Params = Record<string, string>;
@@ -87,6 +89,22 @@ export function createApiServer(opts: ApiServerOptions): Server {
         ...(overrideFreeze ? { overrideFreeze: { reason: reason as string } } : {}),
       }),
     };
+  });
+  route('POST', '/v1/environments/:env/promote', async (req, p) => ({
+    status: 200,
+    body: await plane.control(p.env as string, { type: 'promote', ...(await body(req, promoteBody)) }),
+  }));
+  route('POST', '/v1/environments/:env/abort', async (req, p) => ({
+    status: 200,
+    body: await plane.control(p.env as string, { type: 'abort', ...(await body(req, abortBody)) }),
+  }));
+  route('POST', '/v1/environments/:env/pause', async (req, p) => {
+    await body(req, z.strictObject({}));
+    return { status: 200, body: await plane.control(p.env as string, { type: 'pause' }) };
+  });
+  route('POST', '/v1/environments/:env/resume', async (req, p) => {
+    await body(req, z.strictObject({}));
+    return { status: 200, body: await plane.control(p.env as string, { type: 'resume' }) };
   });
   route('POST', '/v1/environments/:env/approve', async (req, p, _q, _res, auth) => {
     await body(req, z.strictObject({}));

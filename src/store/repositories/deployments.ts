@@ -51,7 +51,8 @@ export interface NewDeployment {
 export interface DeploymentsRepository {
   start(d: NewDeployment): Promise<void>;
   /** Persists a rollout record (BEFORE the runtime acts on it), with an event when its state changed. */
-  saveRollout(deploymentId: string, rollout: Rollout, previousState: string, at: Date): Promise<void>;
+  /** Events: `rollout.<state>` on a state change, `rollout.step` when a canary moves to another step. */
+  saveRollout(deploymentId: string, rollout: Rollout, previous: Rollout, at: Date): Promise<void>;
   /**
    * Ends a deployment; `promoted` services become what their environment runs (service_state).
    */
@@ -125,6 +126,11 @@ export function createDeploymentsRepository(
             })
             .execute();
         }
+        for (const r of d.rollouts) {
+          if (r.state === 'awaiting-approval') {
+            await event(trx, 'rollout.awaiting-approval', d.id, d.at, { rollout: r.id, service: r.service, step: 0 });
+          }
+        }
         await event(trx, 'deployment.started', d.id, d.at, {
           environment: d.environment,
           kind: d.kind,
@@ -137,7 +143,8 @@ export function createDeploymentsRepository(
       });
     },
 
-    saveRollout(deploymentId, rollout, previousState, at) {
+    saveRollout(deploymentId, rollout, previous, at) {
+      const previousState = previous.state;
       return db.transaction().execute(async (trx) => {
         await trx
           .updateTable('rollouts')
@@ -151,6 +158,21 @@ export function createDeploymentsRepository(
             from: previousState,
             step: rollout.step,
             ...(rollout.reason === undefined ? {} : { reason: rollout.reason }),
+            ...(rollout.pausedReason === undefined || rollout.state !== 'paused'
+              ? {}
+              : { reason: rollout.pausedReason }),
+          });
+        } else if (
+          rollout.strategy.name === 'canary' &&
+          rollout.step !== previous.step &&
+          rollout.state === 'progressing'
+        ) {
+          const weight = rollout.strategy.steps[rollout.step]?.weight ?? 100;
+          await event(trx, 'rollout.step', deploymentId, at, {
+            rollout: rollout.id,
+            service: rollout.service,
+            step: rollout.step,
+            weight,
           });
         }
       });
