@@ -128,7 +128,11 @@ export function createDeploymentsRepository(
         }
         for (const r of d.rollouts) {
           if (r.state === 'awaiting-approval') {
-            await event(trx, 'rollout.awaiting-approval', d.id, d.at, { rollout: r.id, service: r.service, step: 0 });
+            await event(trx, 'rollout.awaiting-approval', d.id, d.at, {
+              rollout: r.id,
+              service: r.service,
+              step: 0,
+            });
           }
         }
         await event(trx, 'deployment.started', d.id, d.at, {
