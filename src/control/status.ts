@@ -3,6 +3,7 @@
  * per service the release, replicas and instances. Pure: built from what the control plane read.
  */
 import type { AgentState } from '../agent/protocol.js';
+import type { Measurement } from '../delivery/analysis/types.js';
 import type { EnvironmentPlan } from '../delivery/environment-plan.js';
 import type { Rollout } from '../delivery/types.js';
 import type { Deployment, ServiceState } from '../store/repositories/deployments.js';
@@ -41,7 +42,17 @@ export interface StatusRollout {
   reason: string | null;
   startedAt: string;
   finishedAt: string | null;
-  services: Array<{ name: string; state: string; step: number; replicas: number }>;
+  services: Array<{
+    name: string;
+    state: string;
+    step: number;
+    replicas: number;
+    /** Canary: the weight of the current step. */
+    weight?: number;
+    pausedReason?: string;
+    /** Canary analysis: the last measurement and the counts that decide. */
+    analysis?: { failures: number; inconclusive: number; measurements: number; last: Measurement | null };
+  }>;
 }
 
 export interface StatusEnvironment {
@@ -101,12 +112,7 @@ export function buildStatus(input: {
               reason: latest.deployment.reason,
               startedAt: latest.deployment.startedAt,
               finishedAt: latest.deployment.finishedAt,
-              services: latest.rollouts.map((r) => ({
-                name: r.service,
-                state: r.state,
-                step: r.step,
-                replicas: r.replicas,
-              })),
+              services: latest.rollouts.map(rolloutSummary),
             };
       const services = env.services.map((plan): StatusService => {
         const state = stateOf.get(serviceKey(env.name, plan.name));
@@ -144,4 +150,24 @@ export function buildStatus(input: {
       return { name: env.name, listen: ports[0] ?? 0, listeners, rollout, services };
     }),
   };
+}
+
+export function rolloutSummary(r: Rollout): StatusRollout['services'][number] {
+  const out: StatusRollout['services'][number] = {
+    name: r.service,
+    state: r.state,
+    step: r.step,
+    replicas: r.replicas,
+  };
+  if (r.strategy.name === 'canary') out.weight = r.strategy.steps[r.step]?.weight ?? 100;
+  if (r.state === 'paused' && r.pausedReason !== undefined) out.pausedReason = r.pausedReason;
+  if (r.analysis !== undefined) {
+    out.analysis = {
+      failures: r.analysis.failures,
+      inconclusive: r.analysis.inconclusive,
+      measurements: r.analysis.measurements.length,
+      last: r.analysis.measurements.at(-1) ?? null,
+    };
+  }
+  return out;
 }

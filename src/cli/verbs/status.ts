@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DeploymentView } from '../../control/control-plane.js';
 import type { Status } from '../../control/status.js';
+import type { Measurement } from '../../delivery/analysis/types.js';
 import { colorEnabled, colors, type GlobalOptions, runAction } from '../output.js';
 
 /** `tandem status` and `tandem history ENV`. */
@@ -42,7 +43,7 @@ export function registerStatus(program: Command): void {
           return 0;
         }
         if (deployments.length === 0) process.stdout.write(`no deployments to ${env} yet\n`);
-        for (const { deployment: d, state } of deployments) {
+        for (const { deployment: d, state, rollouts } of deployments) {
           const took = d.finishedAt
             ? ` in ${Math.round((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 100) / 10}s`
             : '';
@@ -50,6 +51,13 @@ export function registerStatus(program: Command): void {
             `${d.startedAt.replace('T', ' ').slice(0, 19)}  ${d.id}  ${d.kind.padEnd(8)} ${d.release.padEnd(16)} ${state}${took}${d.fromRelease ? `  (from ${d.fromRelease})` : ''}\n`,
           );
           if (d.reason && state !== 'promoted') process.stdout.write(`    ${d.reason.split('\n')[0]}\n`);
+          for (const r of rollouts) {
+            for (const m of r.analysis?.measurements ?? []) {
+              process.stdout.write(
+                `    ${r.service} ${new Date(m.at).toISOString().slice(11, 19)} ${describeMeasurement(m)}\n`,
+              );
+            }
+          }
         }
         return 0;
       });
@@ -64,6 +72,14 @@ export function formatStatus(status: Status): string {
     const r = env.rollout;
     const rollout = r === null ? 'never deployed' : `${r.kind} of ${r.release} ${r.state} (${r.strategy})`;
     out.push(`${c.bold(env.name)}  ${rollout}`);
+    for (const rs of r?.services ?? []) {
+      const parts: string[] = [];
+      if (rs.weight !== undefined && (rs.state === 'progressing' || rs.state === 'paused'))
+        parts.push(`canary at ${rs.weight}%`);
+      if (rs.pausedReason) parts.push(rs.pausedReason);
+      if (rs.analysis?.last) parts.push(`analysis: ${describeMeasurement(rs.analysis.last)}`);
+      if (parts.length > 0) out.push(c.dim(`  ${rs.name}: ${parts.join('; ')}`));
+    }
     for (const s of env.services) {
       const where = s.listen === null ? '' : `  http://127.0.0.1:${s.listen}/`;
       const ready = `${s.replicas.ready}/${s.replicas.desired} ready`;
@@ -81,4 +97,12 @@ export function formatStatus(status: Status): string {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** "fail: 100 requests, 30.0% errors, p95 4ms — error rate 30.0% > max 1.0%" */
+export function describeMeasurement(m: Measurement): string {
+  const c = m.canary;
+  const p95 = c.p95Ms === null ? '' : `, p95 ${Math.round(c.p95Ms)}ms`;
+  const why = m.reasons.length > 0 ? ` — ${m.reasons[0]}` : '';
+  return `${m.verdict}: ${c.requests} requests, ${(c.errorRate * 100).toFixed(1)}% errors${p95}${why}`;
 }
