@@ -19,6 +19,11 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Pause between the requests of one loop (0 = back to back, the default). */
   gapMs?: number;
+  /**
+   * Called for every complete response, whatever its status, with the first line of its body
+   * (trimmed) and Date.now() at its end: e.g. to tell which revision answered a 500, and when.
+   */
+  onResponse?: (response: { status: number; body: string; at: number }) => void;
 }
 
 export interface LoadResult {
@@ -83,6 +88,11 @@ export function startLoad(opts: LoadOptions): Load {
         res.on('end', () =>
           settle(() => {
             const status = res.statusCode ?? 0;
+            opts.onResponse?.({
+              status,
+              body: Buffer.concat(chunks).toString('utf8').split('\n')[0]?.trim() ?? '',
+              at: Date.now(),
+            });
             result.byStatus[status] = (result.byStatus[status] ?? 0) + 1;
             if (status >= 200 && status < 300) {
               result.ok++;
