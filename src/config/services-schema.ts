@@ -157,6 +157,7 @@ export const environmentSchema = z
     auto: progressiveEnvironmentShape.auto,
     promote_from: progressiveEnvironmentShape.promote_from,
     approval: progressiveEnvironmentShape.approval,
+    protected: progressiveEnvironmentShape.protected,
     freeze: progressiveEnvironmentShape.freeze,
     timezone: progressiveEnvironmentShape.timezone,
   })

@@ -57,6 +57,12 @@ export interface ControlPlaneOptions {
   clock?: Clock;
 }
 
+/** Who calls an operation (the API's one auth check says). */
+export interface Actor {
+  principal: string;
+  roles: readonly string[];
+}
+
 export interface DeploymentView {
   deployment: Deployment;
   rollouts: Rollout[];
@@ -267,9 +273,12 @@ export class ControlPlane {
     trigger?: string;
     /** Deploy during a freeze window; the reason is recorded with the deployment. */
     overrideFreeze?: { reason: string };
+    /** Who asks; undefined for Tandem itself (push to deploy, promotion). */
+    actor?: Actor;
   }): Promise<DeploymentView> {
     await this.reload();
     const env = this.environment(opts.environment);
+    this.authorize(env, opts.actor, 'deploy');
     const frozen = this.frozen(env);
     if (frozen !== undefined && opts.overrideFreeze === undefined) {
       throw new TandemError(
@@ -299,8 +308,14 @@ export class ControlPlane {
     }
   }
 
-  async rollback(opts: { environment: string; to?: string; force?: boolean }): Promise<DeploymentView> {
+  async rollback(opts: {
+    environment: string;
+    to?: string;
+    force?: boolean;
+    actor?: Actor;
+  }): Promise<DeploymentView> {
     const env = this.environment(opts.environment);
+    this.authorize(env, opts.actor, 'roll back');
     await this.refuseBusy(env.name, opts.force === true);
     const current = await this.currentRelease(env.name);
     let target = opts.to;
@@ -322,8 +337,9 @@ export class ControlPlane {
     return this.startDeployment(env, 'rollback', release.id, opts.force === true);
   }
 
-  async restart(opts: { environment: string; force?: boolean }): Promise<DeploymentView> {
+  async restart(opts: { environment: string; force?: boolean; actor?: Actor }): Promise<DeploymentView> {
     const env = this.environment(opts.environment);
+    this.authorize(env, opts.actor, 'restart');
     await this.refuseBusy(env.name, opts.force === true);
     const states = (await this.store.deployments.serviceStates()).filter((s) => s.environment === env.name);
     if (states.length === 0) {
@@ -363,8 +379,10 @@ export class ControlPlane {
     environment: string;
     service: string;
     replicas: number;
+    actor?: Actor;
   }): Promise<{ desired: number }> {
     const env = this.environment(opts.environment);
+    this.authorize(env, opts.actor, 'scale');
     if (!Number.isInteger(opts.replicas) || opts.replicas < 0 || opts.replicas > 64) {
       throw new TandemError(
         'TANDEM_BAD_REPLICAS',
@@ -496,8 +514,9 @@ export class ControlPlane {
   }
 
   /** `tandem promote|abort|pause|resume ENV`: applies the command to every rollout of the environment's rollout. */
-  async control(environment: string, cmd: RolloutCommand): Promise<DeploymentView> {
+  async control(environment: string, cmd: RolloutCommand, actor?: Actor): Promise<DeploymentView> {
     const env = this.environment(environment);
+    this.authorize(env, actor, cmd.type);
     const [deployment] = await this.store.deployments.progressing(env.name);
     if (deployment === undefined) {
       throw new TandemError('TANDEM_NO_ROLLOUT', `no rollout of "${env.name}" is in progress`, {
@@ -559,6 +578,17 @@ export class ControlPlane {
     );
     this.reconciler.poke();
     return (await this.deployment(deployment.id)) as DeploymentView;
+  }
+
+  /** Protected environments: only operators and admins act on them (Tandem itself always may). */
+  private authorize(env: EnvironmentPlan, actor: Actor | undefined, action: string): void {
+    if (!env.protected || actor === undefined) return;
+    if (actor.roles.includes('operator') || actor.roles.includes('admin')) return;
+    throw new TandemError(
+      'TANDEM_FORBIDDEN',
+      `"${env.name}" is protected: only an operator may ${action} there (you: ${actor.principal}, roles ${actor.roles.join(', ') || 'none'})`,
+      { exitCode: 2 },
+    );
   }
 
   /** A description of the freeze window blocking deploys to `env` now, or undefined. */

@@ -143,6 +143,28 @@ describe('push to deploy through the environment chain (fake agent, real git and
     );
   }, 30_000);
 
+  it('a protected environment takes deploys, scaling and rollout commands from operators only; pushes still flow', async () => {
+    const { cp, agent, store: s } = await start(CONFIG({ production: '    protected: true' }));
+    cp.push('main', commit());
+    await until(cp, agent, async () => (await latest(s, 'production'))?.state === 'succeeded');
+    const developer = { principal: 'dev', roles: ['developer'] };
+    await expect(cp.deploy({ environment: 'production', actor: developer })).rejects.toThrow(
+      /"production" is protected: only an operator may deploy there/,
+    );
+    await expect(
+      cp.scale({ environment: 'production', service: 'web', replicas: 2, actor: developer }),
+    ).rejects.toMatchObject({
+      code: 'TANDEM_FORBIDDEN',
+    });
+    await cp.scale({ environment: 'staging', service: 'web', replicas: 2, actor: developer });
+    await cp.scale({
+      environment: 'production',
+      service: 'web',
+      replicas: 2,
+      actor: { principal: 'olga', roles: ['operator'] },
+    });
+  }, 30_000);
+
   it('refuses a promotion chain that names an unknown environment or loops', async () => {
     await expect(start(CONFIG().replace('promote_from: staging', 'promote_from: stagin'))).rejects.toThrow(
       /unknown environment "stagin".*did you mean "staging"/s,

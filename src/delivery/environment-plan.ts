@@ -57,6 +57,8 @@ export interface EnvironmentPlan {
   promoteFrom: string | null;
   /** Roles one of whom must approve a rollout before it starts; empty: none needed. */
   approval: string[];
+  /** Only operators (and admins) may deploy, roll back, restart, scale or steer rollouts here. */
+  protected: boolean;
   freeze: FreezeWindow[];
   /** Zone of freeze windows written without one. */
   timezone: string;
@@ -143,6 +145,7 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
       auto: environment.auto ?? false,
       promoteFrom: environment.promote_from ?? null,
       approval: environment.approval ?? [],
+      protected: environment.protected ?? false,
       freeze: freezeWindows(environment.freeze ?? [], (i, message) => add([...base, 'freeze', i], message)),
       timezone: environment.timezone ?? 'UTC',
       strategy,

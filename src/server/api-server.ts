@@ -80,31 +80,32 @@ export function createApiServer(opts: ApiServerOptions): Server {
     body: { ok: true, project: plane.project, pid: process.pid, config: plane.configFile },
   }));
   route('GET', '/v1/status', async () => ({ status: 200, body: await plane.status() }));
-  route('POST', '/v1/deployments', async (req) => {
+  route('POST', '/v1/deployments', async (req, _p, _q, _res, actor) => {
     const { overrideFreeze, reason, ...rest } = await body(req, deployBody);
     return {
       status: 201,
       body: await plane.deploy({
         ...rest,
+        actor,
         ...(overrideFreeze ? { overrideFreeze: { reason: reason as string } } : {}),
       }),
     };
   });
-  route('POST', '/v1/environments/:env/promote', async (req, p) => ({
+  route('POST', '/v1/environments/:env/promote', async (req, p, _q, _res, actor) => ({
     status: 200,
-    body: await plane.control(p.env as string, { type: 'promote', ...(await body(req, promoteBody)) }),
+    body: await plane.control(p.env as string, { type: 'promote', ...(await body(req, promoteBody)) }, actor),
   }));
-  route('POST', '/v1/environments/:env/abort', async (req, p) => ({
+  route('POST', '/v1/environments/:env/abort', async (req, p, _q, _res, actor) => ({
     status: 200,
-    body: await plane.control(p.env as string, { type: 'abort', ...(await body(req, abortBody)) }),
+    body: await plane.control(p.env as string, { type: 'abort', ...(await body(req, abortBody)) }, actor),
   }));
-  route('POST', '/v1/environments/:env/pause', async (req, p) => {
+  route('POST', '/v1/environments/:env/pause', async (req, p, _q, _res, actor) => {
     await body(req, z.strictObject({}));
-    return { status: 200, body: await plane.control(p.env as string, { type: 'pause' }) };
+    return { status: 200, body: await plane.control(p.env as string, { type: 'pause' }, actor) };
   });
-  route('POST', '/v1/environments/:env/resume', async (req, p) => {
+  route('POST', '/v1/environments/:env/resume', async (req, p, _q, _res, actor) => {
     await body(req, z.strictObject({}));
-    return { status: 200, body: await plane.control(p.env as string, { type: 'resume' }) };
+    return { status: 200, body: await plane.control(p.env as string, { type: 'resume' }, actor) };
   });
   route('POST', '/v1/environments/:env/approve', async (req, p, _q, _res, auth) => {
     await body(req, z.strictObject({}));
@@ -124,17 +125,18 @@ export function createApiServer(opts: ApiServerOptions): Server {
     if (view === undefined) throw new ApiError(404, 'TANDEM_UNKNOWN_DEPLOYMENT', `no deployment "${p.id}"`);
     return { status: 200, body: view };
   });
-  route('POST', '/v1/environments/:env/rollback', async (req, p) => ({
+  route('POST', '/v1/environments/:env/rollback', async (req, p, _q, _res, actor) => ({
     status: 201,
-    body: await plane.rollback({ environment: p.env as string, ...(await body(req, rollbackBody)) }),
+    body: await plane.rollback({ environment: p.env as string, actor, ...(await body(req, rollbackBody)) }),
   }));
-  route('POST', '/v1/environments/:env/restart', async (req, p) => ({
+  route('POST', '/v1/environments/:env/restart', async (req, p, _q, _res, actor) => ({
     status: 201,
-    body: await plane.restart({ environment: p.env as string, ...(await body(req, restartBody)) }),
+    body: await plane.restart({ environment: p.env as string, actor, ...(await body(req, restartBody)) }),
   }));
-  route('POST', '/v1/environments/:env/services/:service/scale', async (req, p) => ({
+  route('POST', '/v1/environments/:env/services/:service/scale', async (req, p, _q, _res, actor) => ({
     status: 200,
     body: await plane.scale({
+      actor,
       environment: p.env as string,
       service: p.service as string,
       ...(await body(req, scaleBody)),
