@@ -41,9 +41,43 @@ process.on('SIGTERM', () => {
 });
 `;
 
+/**
+ * SERVER_JS answering 500 to every `every`-th request (not counting /healthz), deterministically,
+ * with the same body as a 200 (`<release> <instance>`), so the load can tell who failed.
+ */
+export function serverFailingEvery(every: number): string {
+  const out = SERVER_JS.replace(
+    'const server = createServer((req, res) => {',
+    `let served = 0;
+const server = createServer((req, res) => {
+  if (req.url !== '/healthz' && ++served % ${every} === 0) {
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(\`\${release} \${instance} failed\\n\`);
+    return;
+  }`,
+  );
+  if (out === SERVER_JS) throw new Error('serverFailingEvery: SERVER_JS changed shape');
+  return out;
+}
+
+/** The keys of a canary environment (`strategy: canary`), as raw YAML values for ProjectOptions.environment. */
+export function canaryEnvironment(opts: {
+  /** YAML flow sequence of `steps:`, e.g. `[{ weight: 20, pause: 30s }]`. */
+  steps: string;
+  /** YAML flow mapping of `analysis:`; omitted: no analysis. */
+  analysis?: string;
+  progressDeadline?: string;
+}): Record<string, string> {
+  return {
+    strategy: 'canary',
+    steps: opts.steps,
+    ...(opts.analysis === undefined ? {} : { analysis: opts.analysis }),
+    ...(opts.progressDeadline === undefined ? {} : { progressDeadline: opts.progressDeadline }),
+  };
+}
+
 export interface ProjectOptions {
   replicas?: number;
-  strategy?: 'rolling' | 'blue-green';
+  strategy?: 'rolling' | 'blue-green' | 'canary';
   /** YAML flow mapping of `health:`. */
   health?: string;
   /** More keys of the service (`key: value`, raw YAML values). */
