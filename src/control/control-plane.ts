@@ -141,6 +141,9 @@ export class ControlPlane {
     await this.catchUpPromotions();
     this.autoTimer = setInterval(() => void this.auto.tick(), 1000);
     this.autoTimer.unref();
+    for (const e of await this.store.events.list({ type: 'webhook.received', order: 'desc', limit: 5000 })) {
+      this.deliveries.record(e.subjectId, new Date(e.at));
+    }
     await this.startPolling();
     const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
     const notifiers = notifiersOf(this.loaded, secrets, this.env);
@@ -231,6 +234,15 @@ export class ControlPlane {
     if (result.kind === 'ignored')
       return { status: result.status, body: { ignored: result.reason, message: result.message } };
     const { push } = result;
+    // Recorded as an event: the timeline shows it, and a restart reloads the delivery ids from it.
+    await this.store.db.transaction().execute((trx) =>
+      this.store.events.append(trx, {
+        type: 'webhook.received',
+        subjectKind: 'webhook',
+        subjectId: result.deliveryId,
+        data: { provider, branch: push.branch ?? null, commit: push.after },
+      }),
+    );
     const tracked =
       push.branch !== undefined && this.trackedBranches().includes(push.branch) && !push.deleted;
     const fresh =
