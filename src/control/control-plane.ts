@@ -130,6 +130,11 @@ export class ControlPlane {
     return this.loaded.config.project;
   }
 
+  /** The environments of the running config. */
+  environments(): readonly EnvironmentPlan[] {
+    return this.plans;
+  }
+
   get configFile(): string {
     return this.loaded.file;
   }

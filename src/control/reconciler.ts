@@ -136,15 +136,21 @@ export class Reconciler {
     return deployments.length > 0;
   }
 
-  /** A new analysis window of a canary rollout that has analysis, when one is due. */
+  /**
+   * A new analysis window of a rollout that has analysis, when one is due: a canary's (progressing
+   * or held paused), or a rolling / blue-green verification's (progressing: decide() folds only
+   * the windows after the cutover, where the new revision serves alone and `from` gets little or
+   * no traffic, so only absolute gates decide).
+   */
   private async measure(
     environment: string,
     rollout: Rollout,
     now: number,
   ): Promise<Measurement | undefined> {
     const { strategy } = rollout;
-    if (strategy.name !== 'canary' || strategy.analysis === undefined) return undefined;
-    if (rollout.state !== 'progressing' && rollout.state !== 'paused') return undefined;
+    if (strategy.analysis === undefined) return undefined;
+    const sampled = strategy.name === 'canary' ? ['progressing', 'paused'] : ['progressing'];
+    if (!sampled.includes(rollout.state)) return undefined;
     let stats: StatsResponse;
     try {
       stats = await this.deps.agent.stats();

@@ -154,6 +154,9 @@ async function deployNeverDeployed(
   const status = await plane.status();
   for (const env of status.environments) {
     if ((await store.deployments.history(env.name, 1)).length > 0) continue;
+    // An environment fed by another gets its first release when that one promotes it.
+    const plan = plane.environments().find((p) => p.name === env.name);
+    if (plan?.auto && plan.promoteFrom !== null) continue;
     print(`deploying HEAD to ${env.name} (first deploy; building the release runs the pipeline)`);
     try {
       await plane.deploy({ environment: env.name });
