@@ -57,9 +57,17 @@ function describe(view: DeploymentView): string {
           ? r.step > 0
             ? 'cut over'
             : 'starting'
-          : `${r.step}/${r.replicas} new`;
+          : r.strategy.name === 'canary'
+            ? canaryProgress(r.step, r.strategy.steps)
+            : `${r.step}/${r.replicas} new`;
       return `${r.service} ${r.state}${r.state === 'progressing' ? ` (${progress})` : ''}`;
     })
     .join(', ');
   return `${d.environment}: ${d.kind} ${d.release} ${view.state}${services ? ` — ${services}` : ''}`;
+}
+
+/** A canary's `step` is the index of its current step (steps.length once converging), not a count of instances. */
+function canaryProgress(step: number, steps: ReadonlyArray<{ weight: number }>): string {
+  const current = steps[step];
+  return current === undefined ? 'converging' : `step ${step + 1}/${steps.length}, ${current.weight}%`;
 }

@@ -154,6 +154,7 @@ export const environmentSchema = z
     }),
     steps: progressiveEnvironmentShape.steps,
     analysis: progressiveEnvironmentShape.analysis,
+    verify: progressiveEnvironmentShape.verify,
     auto: progressiveEnvironmentShape.auto,
     promote_from: progressiveEnvironmentShape.promote_from,
     approval: progressiveEnvironmentShape.approval,

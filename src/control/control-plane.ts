@@ -67,6 +67,8 @@ export interface DeploymentView {
   deployment: Deployment;
   rollouts: Rollout[];
   state: string;
+  /** Why it started: `manual`, `push to main (abc1234)`, `promoted in staging`… */
+  trigger: string | null;
 }
 
 const RELEASE_COMMAND_TIMEOUT_MS = 15 * 60_000;
@@ -492,7 +494,14 @@ export class ControlPlane {
     if (deployment === undefined) return undefined;
     const rollouts = await this.store.deployments.rolloutsOf(id);
     const { rolloutStateOf } = await import('./status.js');
-    return { deployment, rollouts, state: rolloutStateOf(deployment, rollouts) };
+    const [started] = await this.store.events.list({
+      subjectKind: 'deployment',
+      subjectId: id,
+      type: 'deployment.started',
+      limit: 1,
+    });
+    const trigger = typeof started?.data.trigger === 'string' ? started.data.trigger : null;
+    return { deployment, rollouts, state: rolloutStateOf(deployment, rollouts), trigger };
   }
 
   async history(environment: string, limit = 20): Promise<DeploymentView[]> {

@@ -138,9 +138,9 @@ export class Reconciler {
 
   /**
    * A new analysis window of a rollout that has analysis, when one is due: a canary's (progressing
-   * or held paused), or a rolling / blue-green verification's (progressing: decide() folds only
-   * the windows after the cutover, where the new revision serves alone and `from` gets little or
-   * no traffic, so only absolute gates decide).
+   * or held paused), or a rolling / blue-green verification's (progressing, from `verifySince`,
+   * the cutover: the new revision serves alone and `from` gets little or no traffic, so only
+   * absolute gates decide; sampling from then on makes the first window start after it).
    */
   private async measure(
     environment: string,
@@ -149,8 +149,11 @@ export class Reconciler {
   ): Promise<Measurement | undefined> {
     const { strategy } = rollout;
     if (strategy.analysis === undefined) return undefined;
-    const sampled = strategy.name === 'canary' ? ['progressing', 'paused'] : ['progressing'];
-    if (!sampled.includes(rollout.state)) return undefined;
+    const sampled =
+      strategy.name === 'canary'
+        ? rollout.state === 'progressing' || rollout.state === 'paused'
+        : rollout.state === 'progressing' && rollout.verifySince !== undefined;
+    if (!sampled) return undefined;
     let stats: StatsResponse;
     try {
       stats = await this.deps.agent.stats();

@@ -12,7 +12,8 @@
  *   a paused canary at its step (see strategies/canary.ts). Not once a canary is past its last
  *   step (it is converging; abort it instead).
  * - resume: back to `progressing`; the progress deadline starts over, and so does the analysis'
- *   inconclusive streak, so it does not pause again at the next thin window.
+ *   inconclusive streak, so it does not pause again at the next thin window; a rolling or
+ *   blue-green verification starts over.
  */
 import { resume as resumeAnalysis } from './analysis/run.js';
 import { WAITING_FOR_PROMOTE } from './strategies/canary.js';
@@ -119,14 +120,16 @@ function pause(rollout: Rollout, name: string, now: number): CommandResult {
   };
 }
 
-/** Back to progressing: the deadline restarts, and the analysis' inconclusive streak with it. */
+/**
+ * Back to progressing: the deadline restarts, and the analysis' inconclusive streak with it. A
+ * rolling or blue-green verification starts over (nothing was analysed while paused).
+ */
 function resumed(rollout: Rollout, now: number): Rollout {
-  const config =
-    rollout.strategy.name === 'canary' ? (rollout.strategy as CanaryStrategy).analysis : undefined;
+  const config = rollout.strategy.analysis;
   const next: Rollout = { ...rollout, state: 'progressing', stepStartedAt: now, updatedAt: now };
   if (next.analysis !== undefined && config !== undefined)
     next.analysis = resumeAnalysis(next.analysis, config);
-  return clear(next, 'pausedReason');
+  return clear(next, 'pausedReason', 'verifySince');
 }
 
 function clear(rollout: Rollout, ...keys: Array<keyof Rollout>): Rollout {

@@ -12,7 +12,7 @@ import { resolveWorkingDirectory } from '../pipeline/plan/working-directory.js';
 import type { SecretSource } from '../pipeline/types.js';
 import type { HealthCheck } from '../runtime/local/types.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { type AnalysisConfig, resolveAnalysis } from './analysis/index.js';
+import { type AnalysisConfig, DEFAULT_ANALYSIS, resolveAnalysis } from './analysis/index.js';
 import { type FreezeWindow, isTimeZone, parseFreeze, unknownTimeZoneMessage } from './freeze/index.js';
 import {
   DEFAULT_MAX_SURGE,
@@ -270,21 +270,38 @@ function strategyOf(
   if (name !== 'canary') {
     if (environment.steps !== undefined) problem(['steps'], '`steps` are for `strategy: canary`');
   }
+  const analysis = analysisOf(environment, problem);
+  const verifyMs = environment.verify;
   if (name === 'rolling') {
+    if (environment.analysis !== undefined && verifyMs === undefined)
+      problem(
+        ['analysis'],
+        '`analysis` with `strategy: rolling` runs after the rollout for `verify`; add how long, e.g. `verify: 2m`',
+      );
     return {
       name: 'rolling',
       maxSurge: environment.maxSurge ?? DEFAULT_MAX_SURGE,
       maxUnavailable: environment.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
       progressDeadlineMs,
+      ...(verifyMs === undefined ? {} : { verifyMs, analysis: analysis ?? defaultAnalysis() }),
     };
   }
   if (name === 'blue-green') {
+    // The bake window (scaleDownDelay) is analysed with `analysis`, and on until `verify` if longer.
+    const verifies = verifyMs !== undefined || environment.analysis !== undefined;
     return {
       name: 'blue-green',
       scaleDownDelayMs: environment.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY_MS,
       progressDeadlineMs,
+      ...(verifyMs === undefined ? {} : { verifyMs }),
+      ...(verifies ? { analysis: analysis ?? defaultAnalysis() } : {}),
     };
   }
+  if (verifyMs !== undefined)
+    problem(
+      ['verify'],
+      '`verify` is for `strategy: rolling` and `blue-green`; a canary is analysed at each step with `analysis`',
+    );
   const steps = (environment.steps ?? DEFAULT_CANARY_STEPS).map((s) => ({
     weight: s.weight,
     // `pause:` with no value waits for `tandem promote`; no `pause` key moves on at once.
@@ -296,23 +313,34 @@ function strategyOf(
       problem(['steps', i, 'weight'], `weights must increase: ${s.weight} after ${before.weight}`);
     }
   });
-  const a = environment.analysis;
-  let analysis: AnalysisConfig | undefined;
-  if (a !== undefined) {
-    const resolved = resolveAnalysis({
-      ...(a.interval === undefined ? {} : { intervalMs: a.interval }),
-      ...(a.minRequests === undefined ? {} : { minRequests: a.minRequests }),
-      ...(a.failureLimit === undefined ? {} : { failureLimit: a.failureLimit }),
-      ...(a.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: a.inconclusiveLimit }),
-      ...(a.errorRate === undefined ? {} : { errorRate: a.errorRate }),
-      ...(a.p50 === undefined ? {} : { p50: a.p50 }),
-      ...(a.p95 === undefined ? {} : { p95: a.p95 }),
-      ...(a.p99 === undefined ? {} : { p99: a.p99 }),
-    });
-    if (resolved.ok) analysis = resolved.config;
-    else for (const p of resolved.problems) problem(['analysis'], p);
-  }
   return { name: 'canary', steps, ...(analysis === undefined ? {} : { analysis }), progressDeadlineMs };
+}
+
+/** `analysis:` with its defaults filled in; undefined when absent or invalid (reported). */
+function analysisOf(
+  environment: EnvironmentConfig,
+  problem: (path: ConfigPath, message: string) => void,
+): AnalysisConfig | undefined {
+  const a = environment.analysis;
+  if (a === undefined) return undefined;
+  const resolved = resolveAnalysis({
+    ...(a.interval === undefined ? {} : { intervalMs: a.interval }),
+    ...(a.minRequests === undefined ? {} : { minRequests: a.minRequests }),
+    ...(a.failureLimit === undefined ? {} : { failureLimit: a.failureLimit }),
+    ...(a.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: a.inconclusiveLimit }),
+    ...(a.errorRate === undefined ? {} : { errorRate: a.errorRate }),
+    ...(a.p50 === undefined ? {} : { p50: a.p50 }),
+    ...(a.p95 === undefined ? {} : { p95: a.p95 }),
+    ...(a.p99 === undefined ? {} : { p99: a.p99 }),
+  });
+  if (resolved.ok) return resolved.config;
+  for (const p of resolved.problems) problem(['analysis'], p);
+  return undefined;
+}
+
+/** `verify:` without `analysis:`: the default window (no gate: request counts only, health watched). */
+function defaultAnalysis(): AnalysisConfig {
+  return { ...DEFAULT_ANALYSIS };
 }
 
 /** Without `steps:`: 10% for a minute, 50% for a minute, then all. */

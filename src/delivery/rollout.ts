@@ -100,6 +100,7 @@ function sameRecord(a: Rollout, b: Rollout): boolean {
     a.promote === b.promote &&
     a.weightReachedAt === b.weightReachedAt &&
     a.canarySince === b.canarySince &&
+    a.verifySince === b.verifySince &&
     a.analysis === b.analysis
   );
 }

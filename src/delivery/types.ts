@@ -26,8 +26,9 @@ export interface Observed {
    */
   weights?: Record<string, number>;
   /**
-   * The control plane's latest analysis window comparing the canary (rollout.to) with stable
-   * (rollout.from), if any. decide() folds it in once (a measurement whose `at` is not after the
+   * The control plane's latest analysis window of the new revision (rollout.to) against the old
+   * one (rollout.from) over the same time, if any: a canary's comparison, or a rolling or
+   * blue-green rollout's verification (where the old revision has little or no traffic). decide() folds it in once (a measurement whose `at` is not after the
    * last one folded is ignored), so the same measurement may be passed on every reconcile.
    */
   measurement?: Measurement;
@@ -80,6 +81,13 @@ export interface RollingStrategy {
   maxUnavailable?: number;
   /** Time without progress (a new instance becoming healthy) before the rollout fails (default 120 s). */
   progressDeadlineMs?: number;
+  /**
+   * How long the new revision is verified once it serves alone (`verify:`); undefined or 0:
+   * promoted at once. See strategies/verification.ts.
+   */
+  verifyMs?: number;
+  /** Gates checked on every window while verifying (defaults filled in); used only with verifyMs. */
+  analysis?: AnalysisConfig;
 }
 
 export interface BlueGreenStrategy {
@@ -88,6 +96,13 @@ export interface BlueGreenStrategy {
   scaleDownDelayMs?: number;
   /** Time for all new instances to become healthy before the rollout fails (default 120 s). */
   progressDeadlineMs?: number;
+  /**
+   * How long the new revision is verified after the cutover (`verify:`), when longer than the
+   * bake window (scaleDownDelay). See strategies/verification.ts.
+   */
+  verifyMs?: number;
+  /** Gates checked on every window from the cutover to the end of the bake window or verifyMs. */
+  analysis?: AnalysisConfig;
 }
 
 /** One canary step: the canary's share of traffic, then how long to hold it. */
@@ -141,16 +156,24 @@ export interface Rollout {
   pausedReason?: string;
   /** `tandem promote` asked for: the current canary step (`step`) or all remaining ones (`full`). */
   promote?: 'step' | 'full';
-  /** Canary analysis so far: every measurement folded in (the last ones kept) and the outcome. */
+  /** Analysis so far (canary, or verification): every measurement folded in (the last ones kept) and the outcome. */
   analysis?: AnalysisState;
   /** Canary: when the current step's instances and weight were first seen in place (its hold counts from here). */
   weightReachedAt?: number;
   /** Canary: when the canary first took traffic; analysis windows that started earlier are ignored. */
   canarySince?: number;
+  /**
+   * Rolling and blue-green with verification: when the new revision was first seen serving alone
+   * (rolling: converged; blue-green: the cutover in place). Verification counts from here, and
+   * analysis windows that started earlier are ignored.
+   */
+  verifySince?: number;
 }
 
 /** Rollout fields a strategy may change besides step and stepStartedAt (undefined clears one). */
-export type RolloutPatch = Partial<Pick<Rollout, 'promote' | 'analysis' | 'weightReachedAt' | 'canarySince'>>;
+export type RolloutPatch = Partial<
+  Pick<Rollout, 'promote' | 'analysis' | 'weightReachedAt' | 'canarySince' | 'verifySince'>
+>;
 
 /** What a strategy's planner returns for one reconcile step of a progressing (or held paused) rollout. */
 export interface StrategyPlan {

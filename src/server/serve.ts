@@ -213,6 +213,8 @@ export function describeEvent(e: StoredEvent): string | undefined {
     case 'service.scaled':
       return `${d.environment}.${d.service} scaled to ${d.replicas}`;
     default:
+      if (e.type === 'rollout.step')
+        return `  ${d.service}: canary at ${d.weight}% (step ${Number(d.step) + 1})`;
       if (e.type.startsWith('rollout.'))
         return `  ${d.service}: rollout ${e.type.slice('rollout.'.length)}${reason}`;
       return undefined;

@@ -43,14 +43,17 @@ export function registerStatus(program: Command): void {
           return 0;
         }
         if (deployments.length === 0) process.stdout.write(`no deployments to ${env} yet\n`);
-        for (const { deployment: d, state, rollouts } of deployments) {
+        for (const { deployment: d, state, rollouts, trigger } of deployments) {
           const took = d.finishedAt
             ? ` in ${Math.round((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 100) / 10}s`
             : '';
           process.stdout.write(
             `${d.startedAt.replace('T', ' ').slice(0, 19)}  ${d.id}  ${d.kind.padEnd(8)} ${d.release.padEnd(16)} ${state}${took}${d.fromRelease ? `  (from ${d.fromRelease})` : ''}\n`,
           );
-          if (d.reason && state !== 'promoted') process.stdout.write(`    ${d.reason.split('\n')[0]}\n`);
+          if (trigger) process.stdout.write(`    ${trigger}\n`);
+          if (d.reason && state !== 'promoted') {
+            for (const line of d.reason.split('\n').slice(0, 8)) process.stdout.write(`    ${line}\n`);
+          }
           for (const r of rollouts) {
             for (const m of r.analysis?.measurements ?? []) {
               process.stdout.write(

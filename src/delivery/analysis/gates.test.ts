@@ -154,6 +154,28 @@ describe('relative gates (against stable over the same window)', () => {
   });
 });
 
+describe('relative latency gates at millisecond latencies', () => {
+  const gates = config({ p95: { maxRatio: 2 } });
+
+  it('do not fail a healthy canary on noise below the 10 ms floor (3 ms against 1.5 ms)', () => {
+    // Seen live: a healthy canary aborted by `p95: { maxRatio: 2 }` at these values.
+    const m = evaluate(gates, window({ p95Ms: 3 }), window({ p95Ms: 1.5 }), AT, WINDOW);
+    expect(m.verdict).toBe('pass');
+    expect(evaluate(gates, window({ p95Ms: 20 }), window({ p95Ms: 1.5 }), AT, WINDOW).verdict).toBe('pass');
+  });
+
+  it('still fail a canary slower than maxRatio × the floor, and say the floor was used', () => {
+    const m = evaluate(gates, window({ p95Ms: 45 }), window({ p95Ms: 2 }), AT, WINDOW);
+    expect(m.verdict).toBe('fail');
+    expect(m.reasons).toEqual(["p95 45ms is 4.5× the 10ms floor (stable's 2ms is below it) > 2×"]);
+  });
+
+  it('compare stable itself from the floor up (21 ms against 10 ms fails)', () => {
+    const m = evaluate(gates, window({ p95Ms: 21 }), window({ p95Ms: 10 }), AT, WINDOW);
+    expect(m.reasons).toEqual(["p95 21ms is 2.1× stable's 10ms > 2×"]);
+  });
+});
+
 describe('relative gates when stable has too little traffic', () => {
   const mixed = config({ minRequests: 50, errorRate: { max: 0.01 }, p95: { maxRatio: 2 } });
   const quietStable = window({ requests: 10, p95Ms: 10 });

@@ -15,6 +15,7 @@ import type { AnalysisConfig, Measurement, WindowStats } from './types.js';
  *   minRequests requests; otherwise they are skipped, with a reason line, and the absolute gates
  *   decide alone. A skipped gate never fails nor passes: when every configured gate was skipped
  *   (e.g. only relative gates, and stable has too little traffic), the window is inconclusive.
+ *   `pN.maxRatio` takes stable's latency as at least RATIO_FLOOR_MS (10 ms).
  * - No gate configured: pass on the request count alone, said so in the reasons.
  * Reasons hold one line per failed gate, then one per skipped gate (on any verdict).
  */
@@ -118,13 +119,26 @@ function judgeRelative(
       continue;
     }
     judged.evaluated++;
-    const ratio = mine / theirs;
+    const base = Math.max(theirs, RATIO_FLOOR_MS);
+    const ratio = mine / base;
     if (exceeds(ratio, maxRatio))
       judged.failures.push(
-        `${p} ${formatMs(mine)} is ${formatRatio(ratio, maxRatio)} stable's ${formatMs(theirs)} > ${formatLimitRatio(maxRatio)}`,
+        theirs >= RATIO_FLOOR_MS
+          ? `${p} ${formatMs(mine)} is ${formatRatio(ratio, maxRatio)} stable's ${formatMs(theirs)} > ${formatLimitRatio(maxRatio)}`
+          : `${p} ${formatMs(mine)} is ${formatRatio(ratio, maxRatio)} the ${formatMs(RATIO_FLOOR_MS)} floor (stable's ${formatMs(theirs)} is below it) > ${formatLimitRatio(maxRatio)}`,
       );
   }
 }
+
+/**
+ * A relative latency gate compares stable's latency as at least this much. Below it a ratio
+ * measures noise, not a slowdown: the histogram's first buckets are 1, 2, 5 and 10 ms wide, and
+ * one GC pause or a process not yet warmed up moves a millisecond p95 two- or threefold (a
+ * healthy canary at 3 ms against stable's 1.5 ms was aborted by `p95.maxRatio: 2`). So against
+ * a stable under 10 ms, the canary fails only above maxRatio × 10 ms; the absolute gates still
+ * apply as written.
+ */
+export const RATIO_FLOOR_MS = 10;
 
 function latency(stats: WindowStats, p: Percentile): number | null {
   return p === 'p50' ? stats.p50Ms : p === 'p95' ? stats.p95Ms : stats.p99Ms;

@@ -1,17 +1,33 @@
 /**
  * Blue-green: start all new instances next to the old ones; when all are healthy, cut traffic
- * over in ONE set-traffic (step 0 → 1); keep the old instances warm for scaleDownDelay so a
- * rollback is one more set-traffic; then drain and stop them.
+ * over in ONE set-traffic (step 0 → 1); keep the old instances warm for scaleDownDelay (the bake
+ * window) so a rollback is one more set-traffic; then drain and stop them.
+ *
+ * Verification (verification.ts), when `analysis` or `verifyMs` is set: from the cutover being
+ * in place, the new revision's analysis windows are judged during the bake window, and on until
+ * verifyMs when that is longer; the rollout is promoted only when both are over. A failed
+ * analysis (or a new instance turning unhealthy) aborts:
+ * - during the bake window the old instances are still warm: the rollback (rollout.ts) sends
+ *   all traffic back to them in one set-traffic, then drains and stops the new ones;
+ * - after it (verifyMs longer than scaleDownDelay) the old instances are gone: the rollback
+ *   re-deploys the old release, health-gated, the new instances serving until it is healthy.
  */
 import type { BlueGreenStrategy, Rollout, RuntimeAction, Strategy, StrategyPlan } from '../types.js';
 import { DEFAULT_PROGRESS_DEADLINE_MS, DEFAULT_SCALE_DOWN_DELAY_MS } from '../types.js';
 import { byAge, isLive, isReady, trafficAction } from '../world.js';
+import { type VerificationOptions, validateVerification, verificationStep } from './verification.js';
 
-function optionsOf(rollout: Rollout): { scaleDownDelayMs: number; progressDeadlineMs: number } {
+function optionsOf(rollout: Rollout): {
+  scaleDownDelayMs: number;
+  progressDeadlineMs: number;
+  verification: VerificationOptions | undefined;
+} {
   const s = rollout.strategy as BlueGreenStrategy;
+  const verifies = s.analysis !== undefined || (s.verifyMs ?? 0) > 0;
   return {
     scaleDownDelayMs: s.scaleDownDelayMs ?? DEFAULT_SCALE_DOWN_DELAY_MS,
     progressDeadlineMs: s.progressDeadlineMs ?? DEFAULT_PROGRESS_DEADLINE_MS,
+    verification: verifies ? { verifyMs: s.verifyMs ?? 0, analysis: s.analysis } : undefined,
   };
 }
 
@@ -22,7 +38,7 @@ export const blueGreen: Strategy = {
     const o = optionsOf(rollout);
     if (!(o.scaleDownDelayMs >= 0)) return `scaleDownDelay must be ≥ 0, got ${o.scaleDownDelayMs}`;
     if (!(o.progressDeadlineMs > 0)) return `progressDeadline must be > 0, got ${o.progressDeadlineMs}`;
-    return undefined;
+    return validateVerification(rollout.strategy as BlueGreenStrategy);
   },
 
   plan(rollout, observed): StrategyPlan {
@@ -83,12 +99,22 @@ export const blueGreen: Strategy = {
       };
     }
     const cutover = trafficAction(all, green);
+    let verified = true;
+    let patched: Pick<StrategyPlan, 'patch'> = {};
+    if (o.verification !== undefined) {
+      const v = verificationStep(rollout, observed, cutover.length === 0, o.verification);
+      patched = { patch: v.patch };
+      // Old instances still warm: the rollback is one set-traffic back to them.
+      if (v.failed !== undefined) return { ...step, ...patched, actions: [], outcome: { fail: v.failed } };
+      verified = v.verified;
+    }
     const actions: RuntimeAction[] = [...cutover, ...stopExtra];
     // Old instances go only once the data plane reports the cutover done and the delay is over.
     if (cutover.length === 0 && now - rollout.stepStartedAt >= o.scaleDownDelayMs && oldLive.length > 0)
       actions.push({ type: 'drain-and-stop', instanceIds: oldLive.map((i) => i.id) });
-    if (actions.length === 0 && oldLive.length === 0) return { ...step, actions, outcome: 'done' };
-    return { ...step, actions, outcome: 'progressing' };
+    if (actions.length === 0 && oldLive.length === 0 && verified)
+      return { ...step, ...patched, actions, outcome: 'done' };
+    return { ...step, ...patched, actions, outcome: 'progressing' };
   },
 
   rollbackLimits(rollout) {

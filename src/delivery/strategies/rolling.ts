@@ -3,10 +3,18 @@
  * traffic to each new instance once it is healthy, then drain and stop old ones, keeping at
  * least replicas − maxUnavailable healthy instances in traffic. The same convergence, aimed at
  * the old revision, is how every strategy rolls back (see rollout.ts).
+ *
+ * With `verifyMs` (tandem.yaml `verify:`), a converged rollout stays progressing until verifyMs
+ * has passed since it converged, its analysis windows judged meanwhile (verification.ts); the
+ * convergence keeps being held (a new instance that turns unhealthy must be healthy again within
+ * progressDeadline of the loss). A failed verification aborts and the rollback converges on the
+ * old revision: the old instances are gone by then, so this is a re-deploy of the old release,
+ * health-gated like any rolling update (new instances keep serving until old ones are healthy).
  */
 import type { Observed, RollingStrategy, Rollout, RuntimeAction, Strategy, StrategyPlan } from '../types.js';
 import { DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_MS } from '../types.js';
 import { byAge, isLive, isPresent, isReady, trafficAction } from '../world.js';
+import { validateVerification, verificationStep } from './verification.js';
 
 export interface ConvergeLimits {
   replicas: number;
@@ -89,7 +97,7 @@ export const rolling: Strategy = {
     if (l.maxSurge === 0 && l.maxUnavailable === 0)
       return 'maxSurge and maxUnavailable are both 0: a rolling update could never make progress';
     if (!(l.progressDeadlineMs > 0)) return `progressDeadline must be > 0, got ${l.progressDeadlineMs}`;
-    return undefined;
+    return validateVerification(rollout.strategy as RollingStrategy);
   },
 
   plan(rollout, observed): StrategyPlan {
@@ -103,16 +111,29 @@ export const rolling: Strategy = {
       };
     const c = convergeTo(rollout.to, l, observed);
     // Progress = more new instances healthy in traffic than before; the deadline counts from the last progress.
-    const stepStartedAt = c.readyTarget > rollout.step ? observed.now : rollout.stepStartedAt;
+    let stepStartedAt = c.readyTarget > rollout.step ? observed.now : rollout.stepStartedAt;
+    const { verifyMs, analysis } = rollout.strategy as RollingStrategy;
+    if (verifyMs !== undefined && verifyMs > 0) {
+      // Verifying once converged: the deadline counts from losing a new instance, not from the
+      // convergence (which may be long ago).
+      const whole = rollout.step >= rollout.replicas;
+      if (rollout.verifySince !== undefined && whole && c.readyTarget < rollout.step)
+        stepStartedAt = observed.now;
+      const v = verificationStep(rollout, observed, c.done, { verifyMs, analysis });
+      const step = { step: c.readyTarget, stepStartedAt, patch: v.patch };
+      if (v.failed !== undefined) return { ...step, actions: [], outcome: { fail: v.failed } };
+      if (c.done) return { ...step, actions: [], outcome: v.verified ? 'done' : 'progressing' };
+      if (observed.now - stepStartedAt > l.progressDeadlineMs)
+        return { ...step, actions: [], outcome: { fail: noProgress(l, c.readyTarget, rollout.replicas) } };
+      return { ...step, actions: c.actions, outcome: 'progressing' };
+    }
     if (c.done) return { step: c.readyTarget, stepStartedAt, actions: [], outcome: 'done' };
     if (observed.now - stepStartedAt > l.progressDeadlineMs)
       return {
         step: c.readyTarget,
         stepStartedAt,
         actions: [],
-        outcome: {
-          fail: `no progress for ${l.progressDeadlineMs} ms: ${c.readyTarget} of ${rollout.replicas} new instances healthy`,
-        },
+        outcome: { fail: noProgress(l, c.readyTarget, rollout.replicas) },
       };
     return { step: c.readyTarget, stepStartedAt, actions: c.actions, outcome: 'progressing' };
   },
@@ -122,6 +143,10 @@ export const rolling: Strategy = {
     return { maxSurge: l.maxSurge, maxUnavailable: l.maxUnavailable };
   },
 };
+
+function noProgress(l: { progressDeadlineMs: number }, ready: number, replicas: number): string {
+  return `no progress for ${l.progressDeadlineMs} ms: ${ready} of ${replicas} new instances healthy`;
+}
 
 function keepStep(rollout: Rollout): { step: number; stepStartedAt: number } {
   return { step: rollout.step, stepStartedAt: rollout.stepStartedAt };
