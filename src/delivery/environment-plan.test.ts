@@ -75,7 +75,7 @@ describe('environment plan: verify and analysis for rolling and blue-green', () 
       scaleDownDelayMs: 10_000,
       progressDeadlineMs: 120_000,
       verifyMs: 60_000,
-      analysis: { ...DEFAULT_ANALYSIS },
+      analysis: { ...DEFAULT_ANALYSIS, errorRate: { max: 0.01 } },
     });
   });
 

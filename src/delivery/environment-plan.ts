@@ -339,8 +339,12 @@ function analysisOf(
 }
 
 /** `verify:` without `analysis:`: the default window (no gate: request counts only, health watched). */
+/**
+ * `verify` without `analysis`: an error rate above 1 % fails (Flagger's default success rate is
+ * 99 %). After a cutover there is no stable traffic to compare with, so the gate is absolute.
+ */
 function defaultAnalysis(): AnalysisConfig {
-  return { ...DEFAULT_ANALYSIS };
+  return { ...DEFAULT_ANALYSIS, errorRate: { max: 0.01 } };
 }
 
 /** Without `steps:`: 10% for a minute, 50% for a minute, then all. */
