@@ -191,6 +191,19 @@ describe('control plane (fake agent)', () => {
     expect((await cp.status()).environments[0]?.services[0]?.replicas).toEqual({ desired: 3, ready: 3 });
   });
 
+  it('a worker (no listener) goes through a blue-green rollout to the end', async () => {
+    const config = CONFIG('blue-green')
+      .replace('environments:', '  worker:\n    run: node worker.js\n    replicas: 1\nenvironments:')
+      .replace('listen: 18080', 'listen: { web: 18080 }\n    scaleDownDelay: 1s');
+    const cp = await plane(config);
+    const r1 = await release('aaaaaaa');
+    expect(await settle(cp, (await cp.deploy({ environment: 'production', release: r1 })).deployment.id)).toBe('promoted');
+    const r2 = await release('bbbbbbb');
+    expect(await settle(cp, (await cp.deploy({ environment: 'production', release: r2 })).deployment.id)).toBe('promoted');
+    const workers = [...agent.instances.values()].filter((i) => i.service === 'worker');
+    expect(workers.map((i) => i.revision)).toEqual([r2]);
+  });
+
   it('names unknown environments and releases with a did-you-mean', async () => {
     const cp = await plane(CONFIG('rolling'));
     await expect(cp.deploy({ environment: 'prodution', release: 'r1-aaaaaaa' })).rejects.toThrow(

@@ -27,6 +27,13 @@ export interface RuntimeResolver {
 export const LISTEN_HOST = '127.0.0.1';
 
 export class LocalRuntime {
+  private readonly chosen = new Map<string, ReadonlySet<string>>();
+
+  /** The instances a strategy last chose for a worker service (nothing routes to workers). */
+  chosenFor(environment: string, service: string): ReadonlySet<string> | undefined {
+    return this.chosen.get(serviceKey(environment, service));
+  }
+
   constructor(
     private readonly agent: AgentApi,
     private readonly resolver: RuntimeResolver,
@@ -41,7 +48,11 @@ export class LocalRuntime {
       }
       case 'set-traffic': {
         const { listen } = this.resolver.service(environment, service);
-        if (listen === null) return;
+        if (listen === null) {
+          // Nothing routes to a worker; remember the choice so strategies see their cutover done.
+          this.chosen.set(serviceKey(environment, service), new Set(action.instances));
+          return;
+        }
         const revisionOf = new Map(state.instances.map((i) => [i.id, i.revision]));
         const groups = new Map<string, string[]>();
         for (const id of action.instances) {

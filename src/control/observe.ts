@@ -9,8 +9,10 @@ export interface ObserveOptions {
    * supervisor's backoff (it counts as starting) instead of being replaced again and again.
    */
   steady: boolean;
-  /** A service without a listener (a worker): in traffic = ready. */
+  /** A service without a listener (a worker): in traffic = ready, or `chosen` when known. */
   routed: boolean;
+  /** For a worker: the instances the last set-traffic chose (kept by the runtime in memory). */
+  chosen?: ReadonlySet<string>;
 }
 
 export function observeService(
@@ -32,7 +34,11 @@ export function observeService(
         revision: i.revision,
         state,
         healthy: i.healthy,
-        inTraffic: opts.routed ? listed.has(i.id) : ready,
+        inTraffic: opts.routed
+          ? listed.has(i.id)
+          : opts.chosen !== undefined
+            ? opts.chosen.has(i.id) && ready
+            : ready,
         startedAt: i.createdAt,
       };
     });

@@ -92,6 +92,7 @@ export class Reconciler {
         const observed = observeService(state, deployment.environment, before.service, now, {
           steady: false,
           routed,
+          chosen: runtime.chosenFor(deployment.environment, before.service),
         });
         const measurement = await this.measure(deployment.environment, before, now);
         if (measurement !== undefined) observed.measurement = measurement;
@@ -126,7 +127,11 @@ export class Reconciler {
       const key = serviceKey(s.environment, s.service);
       if (inRollout.has(key) || !this.deps.isConfigured(s.environment, s.service)) continue;
       const routed = resolver.service(s.environment, s.service).listen !== null;
-      const observed = observeService(state, s.environment, s.service, clock.now(), { steady: true, routed });
+      const observed = observeService(state, s.environment, s.service, clock.now(), {
+        steady: true,
+        routed,
+        chosen: runtime.chosenFor(s.environment, s.service),
+      });
       const c = convergeTo(s.release, { replicas: s.replicas, maxSurge: 1, maxUnavailable: 0 }, observed);
       for (const action of c.actions) {
         await runtime.apply(s.environment, s.service, action, state);
