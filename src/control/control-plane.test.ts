@@ -197,9 +197,13 @@ describe('control plane (fake agent)', () => {
       .replace('listen: 18080', 'listen: { web: 18080 }\n    scaleDownDelay: 1s');
     const cp = await plane(config);
     const r1 = await release('aaaaaaa');
-    expect(await settle(cp, (await cp.deploy({ environment: 'production', release: r1 })).deployment.id)).toBe('promoted');
+    expect(
+      await settle(cp, (await cp.deploy({ environment: 'production', release: r1 })).deployment.id),
+    ).toBe('promoted');
     const r2 = await release('bbbbbbb');
-    expect(await settle(cp, (await cp.deploy({ environment: 'production', release: r2 })).deployment.id)).toBe('promoted');
+    expect(
+      await settle(cp, (await cp.deploy({ environment: 'production', release: r2 })).deployment.id),
+    ).toBe('promoted');
     const workers = [...agent.instances.values()].filter((i) => i.service === 'worker');
     expect(workers.map((i) => i.revision)).toEqual([r2]);
   });
