@@ -26,7 +26,8 @@ const latencyGate = z
       .positive()
       .optional()
       .meta({
-        description: 'Fail when the canary is more than this many times slower than stable.',
+        description:
+          'Fail when the canary is more than this many times slower than stable (stable counts as at least 10ms: below that a ratio measures noise).',
         examples: [1.5],
       }),
   })

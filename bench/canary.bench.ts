@@ -1,0 +1,905 @@
+/**
+ * Canary analysis under load: how fast a bad canary is rolled back, how many bad answers users
+ * got meanwhile, and whether healthy canaries get through (no false aborts), at steady and at low
+ * traffic.
+ *
+ *   npx tsx bench/canary.bench.ts [--runs 5] [--pause 20] [--write-docs] [--keep]
+ *   (= npm run bench:canary; run `npm run build` first)
+ *
+ * One temporary git project (service `web`, 2 replicas, environment `production` with
+ * `strategy: canary`, `steps: [{ weight: 20, pause: <pause>s }]`, `analysis: { interval: 2s,
+ * minRequests: 20, errorRate: { max: 1% }, p95: { max: 300ms, maxRatio: 2 } }`), `tandem up
+ * --detach` on free ports. Then, --runs times each, alternating:
+ * - bad: a commit whose app answers 500 to 3 of every 10 requests (30%, deterministic) is deployed
+ *   under steady load (CONNECTIONS keep-alive connections, back to back). `tandem deploy` must
+ *   exit 1 with the rollout rolled back on the error rate. From the load's timeline: the first 500
+ *   it saw, the last answer of the canary revision (after it only stable answers), the 500s users
+ *   got, against the bound weight × error rate × requests answered in between;
+ * - healthy: a commit of the same app, healthy, deployed under the same load: must exit 0
+ *   (promoted, 100% on the new release), with no failed request;
+ * - low traffic (max(1, runs / 5) times): a healthy commit with 1 connection sending a request
+ *   every 100 ms (the canary gets ~4 requests a window, under minRequests): must pause for a human
+ *   (too little traffic), not abort; `tandem promote` then takes it to 100%.
+ * Flagger cannot run here (no Kubernetes); its documented analysis interval is the comparison.
+ *
+ * Bounded: every verb has a timeout and the whole run a hard deadline. The CLI runs from a copy of
+ * dist/ (others may rebuild it meanwhile). Processes are found by pid only (.tandem/server.json,
+ * .tandem/run/agent.json, `tandem status`), remembered with their start time and killed by pid if
+ * still there at the end. Raw results go to bench/results/canary.json; --write-docs replaces only
+ * the generated block of docs/benchmarks.md.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { CanaryLoadResult } from './lib-canary-load.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILT_MAIN = path.join(REPO, 'dist/cli/main.js');
+const LOAD_SCRIPT = path.join(REPO, 'bench/lib-canary-load.ts');
+const RESULTS_FILE = path.join(REPO, 'bench/results/canary.json');
+const DOCS_FILE = path.join(REPO, 'docs/benchmarks.md');
+const START = '<!-- canary-bench:start -->';
+const END = '<!-- canary-bench:end -->';
+
+const CONNECTIONS = 20;
+const LOW_TRAFFIC = { connections: 1, gapMs: 100 };
+const REQUEST_TIMEOUT_MS = 10_000;
+const WEIGHT = 20;
+const ERROR_RATE = 0.3;
+const ANALYSIS =
+  '{ interval: 2s, minRequests: 20, errorRate: { max: 1% }, p95: { max: 300ms, maxRatio: 2 } }';
+/** The issue's target: first bad request to all traffic back on stable. */
+const TARGET_MS = 10_000;
+/** Load before each deploy, and after it ended. */
+const LEAD_MS = 1_000;
+const TAIL_MS = 1_500;
+const VERB_TIMEOUT_MS = 180_000;
+/** Flagger (docs in ../shared/reference/progressive-delivery.md): interval minimum and default. */
+const FLAGGER_MIN_INTERVAL_S = 10;
+const FLAGGER_DEFAULT_INTERVAL_S = 60;
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+class BenchError extends Error {}
+function fail(message: string): never {
+  throw new BenchError(message);
+}
+
+const argv = process.argv.slice(2);
+function argValue(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+}
+function intArg(name: string, fallback: number, min: number, max: number): number {
+  const raw = argValue(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max)
+    fail(`${name} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+const RUNS = intArg('--runs', 5, 1, 50);
+const PAUSE_S = intArg('--pause', 20, 4, 300);
+const LOW_RUNS = Math.max(1, Math.round(RUNS / 5));
+const WRITE_DOCS = argv.includes('--write-docs');
+const KEEP = argv.includes('--keep');
+/** Everything stops by this deadline, whatever hangs. */
+const HARD_DEADLINE_MS = (RUNS * 2 + LOW_RUNS) * (PAUSE_S * 1000 + 90_000) + 5 * 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Processes: children are tracked as ChildProcess; daemons (control plane, agent, instances) by
+// pid + start time, so a recycled pid is never killed.
+
+const children = new Set<ChildProcess>();
+const daemons = new Map<number, string>();
+const tempDirs: string[] = [];
+
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  const fields = procStat(pid);
+  return fields !== undefined && fields[0] !== 'Z';
+}
+
+function remember(pid: number | null | undefined): void {
+  if (pid === null || pid === undefined || !Number.isInteger(pid) || pid <= 0 || daemons.has(pid)) return;
+  const start = procStat(pid)?.[19];
+  if (start !== undefined) daemons.set(pid, start);
+}
+
+function aliveDaemons(): number[] {
+  return [...daemons.entries()]
+    .filter(([pid, start]) => procStat(pid)?.[19] === start && isAlive(pid))
+    .map(([pid]) => pid);
+}
+
+function killSync(): void {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const pid of aliveDaemons()) {
+    try {
+      // An instance leads its own process group (bash -c <run>): take the group with it.
+      if (procStat(pid)?.[2] === String(pid)) process.kill(-pid, 'SIGKILL');
+      else process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+process.on('exit', () => {
+  killSync();
+  if (!KEEP) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping everything this benchmark started`);
+    process.exit(130);
+  });
+}
+
+async function reapDaemons(timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (aliveDaemons().length > 0 && Date.now() < deadline) await sleep(100);
+  const left = aliveDaemons();
+  killSync();
+  return left;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Run> {
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? VERB_TIMEOUT_MS);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code: code ?? (signal !== null ? 128 : null), stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+function verbFailure(what: string, r: Run): string {
+  const out = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n');
+  return `${what} exited ${r.code} after ${(r.ms / 1000).toFixed(1)} s:\n${out}`;
+}
+
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', args, { cwd, stdio: 'ignore' });
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const server = createServer();
+      servers.push(server);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline)
+      fail(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
+    await sleep(200);
+  }
+}
+
+let TANDEM_MAIN = BUILT_MAIN;
+
+/** Runs a copy of dist/ (others may rebuild dist/ during the run); returns a description of the build. */
+function snapshotCli(work: string): string {
+  if (!existsSync(BUILT_MAIN)) fail('no dist/cli/main.js: run `npm run build` first');
+  const copy = path.join(work, 'cli');
+  mkdirSync(copy);
+  cpSync(path.join(REPO, 'dist'), path.join(copy, 'dist'), { recursive: true });
+  cpSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  TANDEM_MAIN = path.join(copy, 'dist/cli/main.js');
+  const bundle = path.join(REPO, 'dist/cli/tandem.cjs');
+  const sha = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12);
+  const built = statSync(bundle)
+    .mtime.toISOString()
+    .replace(/\.\d+Z$/, 'Z');
+  return `dist/cli (sha256 of tandem.cjs ${sha}…, built ${built})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app and the project
+
+/**
+ * node:http: `<release> <instance>` on every answer (200 and 500 alike, so the load can tell which
+ * revision failed); `bad` answers 500 to requests 3, 6 and 9 of every 10 (30%), never /healthz.
+ */
+function appSource(version: number, bad: boolean): string {
+  return `// The canary benchmark's app, version ${version}${bad ? ': answers 500 to 30% of requests' : ''}.
+import { createServer } from 'node:http';
+
+const release = process.env.TANDEM_RELEASE ?? 'dev';
+const body = Buffer.from(\`\${release} \${process.env.TANDEM_INSTANCE ?? process.pid}\\n\`);
+let served = 0;
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\\n');
+    return;
+  }
+  served++;
+  const status = ${bad ? 'served % 10 === 3 || served % 10 === 6 || served % 10 === 9 ? 500 : 200' : '200'};
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': body.length }).end(body);
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});
+`;
+}
+
+function tandemYaml(listen: number): string {
+  return `project: canarybench
+pipeline:
+  jobs:
+    build:
+      run: node -e 0
+services:
+  web:
+    run: node app.mjs
+    health: { path: /healthz, interval: 500ms }
+    replicas: 2
+environments:
+  production:
+    listen: ${listen}
+    strategy: canary
+    steps: [{ weight: ${WEIGHT}, pause: ${PAUSE_S}s }]
+    analysis: ${ANALYSIS}
+`;
+}
+
+interface Measurement {
+  at: number;
+  windowMs: number;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  canary: { requests: number; errorRate: number; p95Ms: number | null };
+  stable: { requests: number; errorRate: number; p95Ms: number | null } | null;
+  reasons: string[];
+}
+
+interface DeploymentView {
+  deployment: { id: string; release: string; state: string; reason: string | null };
+  rollouts: Array<{
+    state: string;
+    reason?: string;
+    pausedReason?: string;
+    canarySince?: number;
+    analysis?: { failures: number; inconclusive: number; measurements: Measurement[] };
+  }>;
+  state: string;
+}
+
+interface Status {
+  environments: Array<{
+    name: string;
+    rollout: null | { id: string; state: string; release: string };
+    services: Array<{
+      name: string;
+      release: string;
+      replicas: { desired: number; ready: number };
+      instances: Array<{
+        state: string;
+        healthy: boolean;
+        inTraffic: boolean;
+        release: string;
+        pid: number | null;
+      }>;
+    }>;
+  }>;
+}
+
+class Project {
+  private version = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly apiPort: number,
+    readonly listenPort: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async create(work: string): Promise<Project> {
+    const dir = path.join(work, 'project');
+    mkdirSync(dir);
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TANDEM_')) env[k] = v;
+    Object.assign(env, {
+      NO_COLOR: '1',
+      XDG_STATE_HOME: path.join(work, 'state'),
+      XDG_CACHE_HOME: path.join(work, 'cache'),
+    });
+    const [apiPort, listenPort] = (await freePorts(2)) as [number, number];
+    writeFileSync(path.join(dir, 'tandem.yaml'), tandemYaml(listenPort));
+    writeFileSync(path.join(dir, 'app.mjs'), appSource(0, false));
+    writeFileSync(path.join(dir, '.gitignore'), '.tandem/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'config', 'user.email', 'bench@example.com');
+    git(dir, 'config', 'user.name', 'Bench');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'v0');
+    return new Project(dir, apiPort, listenPort, env);
+  }
+
+  tandem(...args: string[]): Promise<Run> {
+    return run(process.execPath, [TANDEM_MAIN, ...args], { cwd: this.dir, env: this.env });
+  }
+
+  rememberFiles(): void {
+    remember((readJson(path.join(this.dir, '.tandem/server.json')) as { pid?: number } | undefined)?.pid);
+    remember((readJson(path.join(this.dir, '.tandem/run/agent.json')) as { pid?: number } | undefined)?.pid);
+  }
+
+  /** Commits a new version of the app; returns its version number. */
+  commitApp(bad: boolean): number {
+    this.version++;
+    writeFileSync(path.join(this.dir, 'app.mjs'), appSource(this.version, bad));
+    git(this.dir, 'add', '-A');
+    git(this.dir, 'commit', '-q', '-m', `v${this.version}${bad ? ' (bad)' : ''}`);
+    return this.version;
+  }
+
+  async status(): Promise<Status> {
+    const res = await fetch(`http://127.0.0.1:${this.apiPort}/v1/status`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) fail(`GET /v1/status: HTTP ${res.status}`);
+    const s = (await res.json()) as Status;
+    for (const e of s.environments)
+      for (const svc of e.services) for (const i of svc.instances) remember(i.pid);
+    return s;
+  }
+
+  /** production.web with 2 ready instances in traffic, all of `release` when given, no rollout moving. */
+  waitSteady(release?: string): Promise<string> {
+    return waitFor(`2 steady instances${release ? ` of ${release}` : ''}`, 120_000, async () => {
+      const e = (await this.status()).environments.find((x) => x.name === 'production');
+      const web = e?.services.find((x) => x.name === 'web');
+      if (e === undefined || web === undefined || e.rollout === null) return undefined;
+      if (!['promoted', 'rolled-back'].includes(e.rollout.state)) return undefined;
+      if (release !== undefined && web.release !== release) return undefined;
+      const steady =
+        web.replicas.ready === 2 &&
+        web.instances.length === 2 &&
+        web.instances.every(
+          (i) => i.state === 'running' && i.healthy && i.inTraffic && i.release === web.release,
+        );
+      return steady ? web.release : undefined;
+    });
+  }
+}
+
+/** The deployment a `--json` verb printed last (its final view). */
+function viewOf(r: Run, what: string): DeploymentView {
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as DeploymentView;
+  } catch {
+    fail(verbFailure(`${what} (no JSON view)`, r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load
+
+interface Load {
+  stop(): Promise<CanaryLoadResult>;
+}
+
+async function startLoad(port: number, connections: number, gapMs: number): Promise<Load> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      LOAD_SCRIPT,
+      String(port),
+      String(connections),
+      String(gapMs),
+      String(REQUEST_TIMEOUT_MS),
+      String(VERB_TIMEOUT_MS + PAUSE_S * 1000 + 60_000),
+    ],
+    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  children.add(child);
+  const lines = createInterface({ input: child.stdout! });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code) => reject(new BenchError(`the load generator exited (${code})`)));
+    });
+  const ready = await Promise.race([next(), sleep(30_000).then(() => 'timeout')]);
+  if (ready !== 'ready') fail(`the load generator did not start: ${ready}`);
+  return {
+    async stop() {
+      const result = next();
+      child.stdin!.write('stop\n');
+      const line = await Promise.race([result, sleep(REQUEST_TIMEOUT_MS + 20_000).then(() => 'timeout')]);
+      if (line === 'timeout') fail('the load generator did not stop');
+      children.delete(child);
+      return JSON.parse(line) as CanaryLoadResult;
+    },
+  };
+}
+
+/** Runs `body` under load; the load starts LEAD_MS before and stops TAIL_MS after it. */
+async function underLoad<T>(
+  project: Project,
+  traffic: { connections: number; gapMs: number },
+  body: () => Promise<T>,
+): Promise<{ value: T; load: CanaryLoadResult }> {
+  const load = await startLoad(project.listenPort, traffic.connections, traffic.gapMs);
+  let outcome: { value: T } | { error: unknown };
+  try {
+    await sleep(LEAD_MS);
+    outcome = { value: await body() };
+    await sleep(TAIL_MS);
+  } catch (error) {
+    outcome = { error };
+  }
+  // Stopped whatever happened.
+  const result = await load.stop();
+  if ('error' in outcome) throw outcome.error;
+  return { value: outcome.value, load: result };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runs
+
+interface BadRun {
+  n: number;
+  release: string;
+  ok: boolean;
+  problems: string[];
+  exitCode: number | null;
+  state: string;
+  reason: string;
+  /** ms from the first 500 the load saw to the failing measurement (the abort decided). */
+  detectMs: number | null;
+  /** ms from the first 500 to the last answer of the canary revision: all traffic back on stable. */
+  backOnStableMs: number | null;
+  /** ms from the first 500 to the last one. */
+  lastBadMs: number | null;
+  /** 500s users got (all from the canary). */
+  bad: number;
+  /** Requests answered (by either revision) from the first 500 to the last canary answer. */
+  requestsDuring: number;
+  /** WEIGHT × ERROR_RATE × requestsDuring. */
+  bound: number;
+  canaryAnswers: number;
+  /** Answers other than 200 or a canary 500 (must be 0). */
+  otherFailures: number;
+  /** Answers after the last canary answer (all stable's). */
+  stableAfter: number;
+  failedWindow: Measurement | null;
+  reqPerSecond: number;
+}
+
+interface HealthyRun {
+  n: number;
+  lowTraffic: boolean;
+  release: string;
+  ok: boolean;
+  problems: string[];
+  exitCode: number | null;
+  /** promoted; or, at low traffic, paused then promoted by `tandem promote`. */
+  outcome: string;
+  pausedReason: string | null;
+  verdicts: Record<Measurement['verdict'], number>;
+  failedRequests: number;
+  requests: number;
+  canaryShare: number;
+  reqPerSecond: number;
+  ms: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function badRun(project: Project, n: number, stable: string): Promise<BadRun> {
+  project.commitApp(true);
+  const { value: deploy, load } = await underLoad(project, { connections: CONNECTIONS, gapMs: 0 }, () =>
+    project.tandem('--json', 'deploy', 'production'),
+  );
+  project.rememberFiles();
+  const problems: string[] = [];
+  const view = viewOf(deploy, 'tandem deploy');
+  const release = view.deployment.release;
+  const rollout = view.rollouts[0];
+  const reason = view.deployment.reason ?? rollout?.reason ?? '';
+  if (deploy.code !== 1) problems.push(`tandem deploy exited ${deploy.code}, expected 1`);
+  if (view.state !== 'rolled-back') problems.push(`rollout ${view.state}, expected rolled-back`);
+  if (!/error rate/.test(reason))
+    problems.push(`reason does not name the error rate: ${reason.split('\n')[0]}`);
+  const failedWindow = rollout?.analysis?.measurements.filter((m) => m.verdict === 'fail').at(-1) ?? null;
+
+  const canary = load.releases.indexOf(release);
+  const at = (e: [number, number, number]) => load.startedAt + e[0];
+  const firstBad = load.events.find((e) => e[1] === 500);
+  const lastBad = load.events.findLast((e) => e[1] === 500);
+  const lastCanary = load.events.findLast((e) => e[2] === canary);
+  const bad = load.events.filter((e) => e[1] === 500).length;
+  const otherFailures = load.events.filter((e) => e[1] !== 200 && !(e[1] === 500 && e[2] === canary)).length;
+  if (otherFailures > 0) problems.push(`${otherFailures} answers were neither 200 nor a canary 500`);
+  let requestsDuring = 0;
+  let stableAfter = 0;
+  if (firstBad !== undefined && lastCanary !== undefined) {
+    requestsDuring = load.events.filter((e) => e[0] >= firstBad[0] && e[0] <= lastCanary[0]).length;
+    const after = load.events.filter((e) => e[0] > lastCanary[0]);
+    stableAfter = after.length;
+    if (after.some((e) => load.releases[e[2]] !== stable))
+      problems.push('after the last canary answer, something other than stable answered');
+  } else problems.push('the load saw no 500: the canary never took traffic');
+  const backOnStableMs = firstBad && lastCanary ? lastCanary[0] - firstBad[0] : null;
+  if (backOnStableMs !== null && backOnStableMs > TARGET_MS)
+    problems.push(`back on stable ${(backOnStableMs / 1000).toFixed(1)} s after the first 500 (target 10 s)`);
+  const seconds = (load.endedAt - load.startedAt) / 1000;
+  return {
+    n,
+    release,
+    ok: problems.length === 0,
+    problems,
+    exitCode: deploy.code,
+    state: view.state,
+    reason: reason.split('\n')[0] ?? '',
+    detectMs: firstBad && failedWindow ? failedWindow.at - at(firstBad) : null,
+    backOnStableMs,
+    lastBadMs: firstBad && lastBad ? lastBad[0] - firstBad[0] : null,
+    bad,
+    requestsDuring,
+    bound: (WEIGHT / 100) * ERROR_RATE * requestsDuring,
+    canaryAnswers: load.events.filter((e) => e[2] === canary).length,
+    otherFailures,
+    stableAfter,
+    failedWindow,
+    reqPerSecond: load.events.length / seconds,
+  };
+}
+
+async function healthyRun(project: Project, n: number, lowTraffic: boolean): Promise<HealthyRun> {
+  project.commitApp(false);
+  const t0 = Date.now();
+  const traffic = lowTraffic ? LOW_TRAFFIC : { connections: CONNECTIONS, gapMs: 0 };
+  const problems: string[] = [];
+  const { value, load } = await underLoad(project, traffic, async () => {
+    const deploy = await project.tandem('--json', 'deploy', 'production');
+    project.rememberFiles();
+    let view = viewOf(deploy, 'tandem deploy');
+    let code = deploy.code;
+    let pausedReason: string | null = null;
+    if (lowTraffic) {
+      pausedReason = view.rollouts[0]?.pausedReason ?? null;
+      if (view.state !== 'paused' || !/too little traffic/.test(pausedReason ?? ''))
+        problems.push(
+          `expected a pause for too little traffic, got ${view.state} (${pausedReason ?? view.deployment.reason})`,
+        );
+      if (view.state === 'paused') {
+        const promote = await project.tandem('--json', 'promote', 'production');
+        view = viewOf(promote, 'tandem promote');
+        code = promote.code;
+      }
+    }
+    return { view, code, pausedReason };
+  });
+  const { view, code, pausedReason } = value;
+  const release = view.deployment.release;
+  if (code !== 0) problems.push(`exited ${code}, expected 0`);
+  if (view.state !== 'promoted')
+    problems.push(
+      `rollout ${view.state}, expected promoted: ${(view.deployment.reason ?? '').split('\n')[0]}`,
+    );
+  const measurements = view.rollouts[0]?.analysis?.measurements ?? [];
+  const verdicts: HealthyRun['verdicts'] = { pass: 0, inconclusive: 0, fail: 0 };
+  for (const m of measurements) verdicts[m.verdict]++;
+  if (verdicts.fail > 0) problems.push(`${verdicts.fail} failed windows`);
+  const failedRequests = load.events.filter((e) => e[1] !== 200).length;
+  if (failedRequests > 0)
+    problems.push(`${failedRequests} requests failed: ${load.errors.slice(0, 3).join(' | ')}`);
+  // The canary's share while both revisions answered (from its first answer to stable's last).
+  const canary = load.releases.indexOf(release);
+  const first = load.events.findIndex((e) => e[2] === canary);
+  const lastStable = load.events.findLastIndex((e) => e[2] !== canary && e[2] >= 0);
+  const both = first >= 0 && lastStable > first ? load.events.slice(first, lastStable + 1) : [];
+  const seconds = (load.endedAt - load.startedAt) / 1000;
+  return {
+    n,
+    lowTraffic,
+    release,
+    ok: problems.length === 0,
+    problems,
+    exitCode: code,
+    outcome:
+      lowTraffic && pausedReason !== null ? `paused, then ${view.state} by tandem promote` : view.state,
+    pausedReason,
+    verdicts,
+    failedRequests,
+    requests: load.events.length,
+    canaryShare: both.length > 0 ? both.filter((e) => e[2] === canary).length / both.length : Number.NaN,
+    reqPerSecond: load.events.length / seconds,
+    ms: Date.now() - t0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const s1 = (ms: number | null) => (ms === null ? '–' : (ms / 1000).toFixed(1));
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function report(
+  bad: BadRun[],
+  healthy: HealthyRun[],
+  machine: { cli: string; loadBefore: number[]; loadAfter: number[] },
+): string {
+  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
+  const steady = healthy.filter((h) => !h.lowTraffic);
+  const low = healthy.filter((h) => h.lowTraffic);
+  const back = bad.map((b) => b.backOnStableMs).filter((v): v is number => v !== null);
+  const detect = bad.map((b) => b.detectMs).filter((v): v is number => v !== null);
+  const lines = [
+    `- Date: ${new Date().toISOString().slice(0, 10)}; machine: \`nproc\` = ${os.cpus().length} (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`,
+    `- Node ${process.version}; Tandem ${machine.cli}`,
+    `- Load average (1/5/15 min) before: ${la(machine.loadBefore)}, after: ${la(machine.loadAfter)} (other work shares this machine)`,
+    `- \`--runs ${RUNS}\`: ${bad.length} bad canaries, ${steady.length} healthy ones at steady load, ${low.length} at low traffic; replicas 2, \`steps: [{ weight: ${WEIGHT}, pause: ${PAUSE_S}s }]\`, \`analysis: ${ANALYSIS}\``,
+    `- Steady load: ${CONNECTIONS} keep-alive connections, back-to-back GET / (${fmtInt(median(bad.map((b) => b.reqPerSecond)))} req/s median); low traffic: ${LOW_TRAFFIC.connections} connection, a request every ${LOW_TRAFFIC.gapMs} ms`,
+    '',
+    `**Bad canary** (500 to ${ERROR_RATE * 100}% of its requests, weight ${WEIGHT}): rolled back in ${bad.filter((b) => b.ok).length} of ${bad.length} runs`,
+    '',
+    '| run | first 500 → abort decided (s) | first 500 → all traffic on stable (s) | 500s users got | requests meanwhile | bound (w × e × requests) | got / bound | failed window |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const b of bad) {
+    const w = b.failedWindow;
+    const window = w
+      ? `canary ${fmtInt(w.canary.requests)} requests, ${(w.canary.errorRate * 100).toFixed(1)}% errors, in ${s1(w.windowMs)} s`
+      : '–';
+    lines.push(
+      `| ${b.n}${b.ok ? '' : ' ✗'} | ${s1(b.detectMs)} | ${s1(b.backOnStableMs)} | ${fmtInt(b.bad)} | ${fmtInt(b.requestsDuring)} | ${b.bound.toFixed(0)} | ${b.bound > 0 ? (b.bad / b.bound).toFixed(2) : '–'} | ${window} |`,
+    );
+  }
+  const ratios = bad.filter((b) => b.bound > 0).map((b) => b.bad / b.bound);
+  lines.push(
+    '',
+    `- Median: first 500 → abort decided **${s1(median(detect))} s**, first 500 → all traffic back on stable **${s1(median(back))} s** (max ${s1(Math.max(...back))} s); 500s users got: median ${fmtInt(median(bad.map((b) => b.bad)))}, ${median(ratios).toFixed(2)} × the bound (max ${Math.max(...ratios).toFixed(2)} ×)`,
+    `- Target (all traffic back on stable <= 10 s after the first bad request, every bad canary rolled back): **${bad.every((b) => b.ok) && back.length === bad.length ? 'met' : 'missed'}**`,
+    `- Every 500 came from the canary; after its last answer only stable answered (${fmtInt(bad.reduce((s, b) => s + b.stableAfter, 0))} answers, all stable's). Reason on record, e.g.: \`${bad.find((b) => b.ok)?.reason ?? bad[0]?.reason ?? ''}\``,
+    `- Flagger (not run: it needs Kubernetes and a metrics server): its documented time to roll back is \`interval × threshold\` (threshold default 1), and its analysis interval cannot go below ${FLAGGER_MIN_INTERVAL_S} s and defaults to ${FLAGGER_DEFAULT_INTERVAL_S} s: at least ${FLAGGER_MIN_INTERVAL_S} s at its fastest setting, ${FLAGGER_DEFAULT_INTERVAL_S} s by default`,
+    '',
+    `**Healthy canary**: promoted (100% on the new release) in **${steady.filter((h) => h.ok).length} of ${steady.length}** runs at steady load; at low traffic paused for a human (too little traffic) and never aborted in **${low.filter((h) => h.ok).length} of ${low.length}**, then promoted by \`tandem promote\``,
+    '',
+    '| run | traffic | outcome | windows pass / inconclusive / fail | canary share | requests | failed | time (s) |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const h of healthy) {
+    lines.push(
+      `| ${h.n}${h.ok ? '' : ' ✗'} | ${h.lowTraffic ? 'low' : 'steady'} | ${h.outcome} | ${h.verdicts.pass} / ${h.verdicts.inconclusive} / ${h.verdicts.fail} | ${Number.isNaN(h.canaryShare) ? '–' : `${(h.canaryShare * 100).toFixed(0)}%`} | ${fmtInt(h.requests)} | ${h.failedRequests} | ${s1(h.ms)} |`,
+    );
+  }
+  const windows = steady.reduce((s, h) => s + h.verdicts.pass + h.verdicts.inconclusive + h.verdicts.fail, 0);
+  const fails = healthy.reduce((s, h) => s + h.verdicts.fail, 0);
+  lines.push(
+    '',
+    `- ${windows} windows judged at steady load, ${fails} failed (a false abort would need one); ${healthy.reduce((s, h) => s + h.failedRequests, 0)} failed requests in all healthy runs`,
+    `- Target (healthy canaries reach 100% in N of N runs, low traffic pauses instead of aborting): **${healthy.every((h) => h.ok) ? 'met' : 'missed'}**`,
+  );
+  const problems = [...bad, ...healthy].filter((r) => !r.ok);
+  if (problems.length > 0) {
+    lines.push('', 'Problems:');
+    for (const r of problems)
+      lines.push(
+        `- ${'lowTraffic' in r ? (r.lowTraffic ? 'low-traffic' : 'healthy') : 'bad'} run ${r.n}: ${r.problems.join('; ')}`,
+      );
+  }
+  return lines.join('\n');
+}
+
+/** Replaces only the generated block (read-modify-write in one go: others edit the rest of the file). */
+function writeDocs(block: string): void {
+  const generated = `${START}\n\n${block}\n\n${END}`;
+  const doc = readFileSync(DOCS_FILE, 'utf8');
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  const next =
+    a >= 0 && b > a
+      ? doc.slice(0, a) + generated + doc.slice(b + END.length)
+      : `${doc.replace(/\s*$/, '\n')}\n${DOCS_SECTION.replace('@BLOCK@', generated)}`;
+  writeFileSync(DOCS_FILE, next);
+}
+
+const DOCS_SECTION = `## Canary: detection and rollback
+
+How fast the built-in analysis rolls a bad canary back, how many bad answers users get meanwhile, and
+whether healthy canaries get through, measured by \`bench/canary.bench.ts\` (\`npm run bench:canary -- --runs 20
+--write-docs\`, after \`npm run build\`).
+
+- **Setup**: one project run by \`tandem up\`: service \`web\` (node:http, answers \`<release> <instance>\`), 2 replicas,
+  \`strategy: canary\`, one step at weight 20 and \`analysis\` every 2 s with \`minRequests: 20\`, \`errorRate.max: 1%\`,
+  \`p95: { max: 300ms, maxRatio: 2 }\`. Each run deploys a new commit with \`tandem deploy production\`.
+- **Bad canary**: the new commit answers 500 to 3 of every 10 requests (30%). Under 20 keep-alive connections of
+  back-to-back requests (a process of its own), the load records every answer with its time and the release that
+  gave it. Measured: from the first 500 the load saw to the failing analysis window (abort decided), and to the last
+  answer of the canary (after it, only stable answers); the 500s users got against the bound weight × error rate ×
+  requests answered in that time. \`tandem deploy\` must exit 1, rolled back, with the error rate as the reason.
+- **Healthy canary**: the same app, healthy, same load: \`tandem deploy\` must exit 0 (promoted: the new release on
+  both replicas) with no failed request and no failed window. **Low traffic**: one connection, a request every
+  100 ms, so the canary gets a handful of requests per window: the rollout must pause for a human (inconclusive
+  windows), never abort; \`tandem promote\` then takes it to 100%.
+- **Flagger** cannot run here (it needs Kubernetes); its documented analysis interval is the comparison
+  (../shared/reference/progressive-delivery.md).
+
+@BLOCK@
+`;
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'tandem-canary-bench-')));
+  tempDirs.push(work);
+  const deadline = setTimeout(() => {
+    console.error(
+      `canary bench: hard deadline (${(HARD_DEADLINE_MS / 60_000).toFixed(0)} min) reached; stopping`,
+    );
+    process.exit(1);
+  }, HARD_DEADLINE_MS);
+  deadline.unref();
+  const loadBefore = os.loadavg();
+  const cli = snapshotCli(work);
+  const project = await Project.create(work);
+  console.log(
+    `canary bench: project in ${project.dir}, API on ${project.apiPort}, production on ${project.listenPort}`,
+  );
+
+  const bad: BadRun[] = [];
+  const healthy: HealthyRun[] = [];
+  try {
+    const up = await project.tandem('up', '--detach', '--port', String(project.apiPort));
+    project.rememberFiles();
+    if (up.code !== 0) fail(verbFailure('tandem up --detach', up));
+    let stable = await project.waitSteady();
+    project.rememberFiles();
+
+    for (let n = 1; n <= RUNS; n++) {
+      const b = await badRun(project, n, stable);
+      bad.push(b);
+      console.log(
+        `  bad #${n}: ${b.ok ? 'ok' : 'PROBLEM'} — ${b.state}, first 500 → abort ${s1(b.detectMs)} s, → all on stable ${s1(b.backOnStableMs)} s, ${b.bad} 500s (bound ${b.bound.toFixed(0)})${b.ok ? '' : `: ${b.problems.join('; ')}`}`,
+      );
+      await project.waitSteady(stable);
+      const h = await healthyRun(project, n, false);
+      healthy.push(h);
+      console.log(
+        `  healthy #${n}: ${h.ok ? 'ok' : 'PROBLEM'} — ${h.outcome} in ${s1(h.ms)} s, windows ${h.verdicts.pass}/${h.verdicts.inconclusive}/${h.verdicts.fail}, ${h.failedRequests} failed${h.ok ? '' : `: ${h.problems.join('; ')}`}`,
+      );
+      stable = await project.waitSteady(h.ok ? h.release : undefined);
+    }
+    for (let n = 1; n <= LOW_RUNS; n++) {
+      const h = await healthyRun(project, n, true);
+      healthy.push(h);
+      console.log(
+        `  low traffic #${n}: ${h.ok ? 'ok' : 'PROBLEM'} — ${h.outcome} in ${s1(h.ms)} s, windows ${h.verdicts.pass}/${h.verdicts.inconclusive}/${h.verdicts.fail}${h.ok ? '' : `: ${h.problems.join('; ')}`}`,
+      );
+      stable = await project.waitSteady();
+    }
+  } finally {
+    project.rememberFiles();
+    await project.status().catch(() => undefined);
+    const down = await project.tandem('down');
+    if (down.code !== 0) console.error(verbFailure('tandem down', down));
+    const left = await reapDaemons(20_000);
+    if (left.length > 0) console.error(`killed what \`tandem down\` left: pids ${left.join(', ')}`);
+    if (KEEP) {
+      const logs = path.join(project.dir, '.tandem/logs');
+      if (existsSync(logs)) cpSync(logs, path.join(work, 'tandem-logs'), { recursive: true });
+    }
+  }
+
+  const text = report(bad, healthy, { cli, loadBefore, loadAfter: os.loadavg() });
+  console.log(`\n${text}`);
+  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(
+    RESULTS_FILE,
+    `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, pauseS: PAUSE_S, connections: CONNECTIONS, bad, healthy }, null, 1)}\n`,
+  );
+  if (WRITE_DOCS) {
+    writeDocs(text);
+    console.log(`\nwrote the generated block of ${path.relative(REPO, DOCS_FILE)}`);
+  }
+  if (KEEP) console.log(`\nkept ${work}`);
+  if ([...bad, ...healthy].some((r) => !r.ok)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof BenchError ? `canary bench: ${err.message}` : err);
+  process.exit(1);
+});
