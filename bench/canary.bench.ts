@@ -28,30 +28,37 @@
  * still there at the end. Raw results go to bench/results/canary.json; --write-docs replaces only
  * the generated block of docs/benchmarks.md.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { CanaryLoadResult } from './lib-canary-load.js';
+import {
+  addTempDir,
+  argValue,
+  BenchError,
+  commitAll,
+  copyTandemLogs,
+  fail,
+  fetchStatus,
+  freePorts,
+  hardDeadline,
+  initGitProject,
+  installCleanup,
+  machineLines,
+  REPO,
+  type Run,
+  reapDaemons,
+  rememberTandemFiles,
+  run,
+  snapshotCli,
+  startLoadProcess,
+  tandemEnv,
+  verbFailure,
+  waitFor,
+  writeDocsBlock,
+} from './lib-tandem-bench.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILT_MAIN = path.join(REPO, 'dist/cli/main.js');
 const LOAD_SCRIPT = path.join(REPO, 'bench/lib-canary-load.ts');
 const RESULTS_FILE = path.join(REPO, 'bench/results/canary.json');
 const DOCS_FILE = path.join(REPO, 'docs/benchmarks.md');
@@ -78,16 +85,7 @@ const FLAGGER_DEFAULT_INTERVAL_S = 60;
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-class BenchError extends Error {}
-function fail(message: string): never {
-  throw new BenchError(message);
-}
-
 const argv = process.argv.slice(2);
-function argValue(name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-}
 function intArg(name: string, fallback: number, min: number, max: number): number {
   const raw = argValue(name);
   if (raw === undefined) return fallback;
@@ -104,186 +102,10 @@ const KEEP = argv.includes('--keep');
 /** Everything stops by this deadline, whatever hangs. */
 const HARD_DEADLINE_MS = (RUNS * 2 + LOW_RUNS) * (PAUSE_S * 1000 + 90_000) + 5 * 60_000;
 
-// ---------------------------------------------------------------------------------------------
-// Processes: children are tracked as ChildProcess; daemons (control plane, agent, instances) by
-// pid + start time, so a recycled pid is never killed.
-
-const children = new Set<ChildProcess>();
-const daemons = new Map<number, string>();
-const tempDirs: string[] = [];
-
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  const fields = procStat(pid);
-  return fields !== undefined && fields[0] !== 'Z';
-}
-
-function remember(pid: number | null | undefined): void {
-  if (pid === null || pid === undefined || !Number.isInteger(pid) || pid <= 0 || daemons.has(pid)) return;
-  const start = procStat(pid)?.[19];
-  if (start !== undefined) daemons.set(pid, start);
-}
-
-function aliveDaemons(): number[] {
-  return [...daemons.entries()]
-    .filter(([pid, start]) => procStat(pid)?.[19] === start && isAlive(pid))
-    .map(([pid]) => pid);
-}
-
-function killSync(): void {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  for (const pid of aliveDaemons()) {
-    try {
-      // An instance leads its own process group (bash -c <run>): take the group with it.
-      if (procStat(pid)?.[2] === String(pid)) process.kill(-pid, 'SIGKILL');
-      else process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-process.on('exit', () => {
-  killSync();
-  if (!KEEP) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping everything this benchmark started`);
-    process.exit(130);
-  });
-}
-
-async function reapDaemons(timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (aliveDaemons().length > 0 && Date.now() < deadline) await sleep(100);
-  const left = aliveDaemons();
-  killSync();
-  return left;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<Run> {
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? VERB_TIMEOUT_MS);
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code: code ?? (signal !== null ? 128 : null), stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
-}
-
-function verbFailure(what: string, r: Run): string {
-  const out = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n');
-  return `${what} exited ${r.code} after ${(r.ms / 1000).toFixed(1)} s:\n${out}`;
-}
-
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', args, { cwd, stdio: 'ignore' });
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      servers.push(server);
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-        }),
-      );
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline)
-      fail(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
-      );
-    await sleep(200);
-  }
-}
-
-let TANDEM_MAIN = BUILT_MAIN;
-
-/** Runs a copy of dist/ (others may rebuild dist/ during the run); returns a description of the build. */
-function snapshotCli(work: string): string {
-  if (!existsSync(BUILT_MAIN)) fail('no dist/cli/main.js: run `npm run build` first');
-  const copy = path.join(work, 'cli');
-  mkdirSync(copy);
-  cpSync(path.join(REPO, 'dist'), path.join(copy, 'dist'), { recursive: true });
-  cpSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-  symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-  TANDEM_MAIN = path.join(copy, 'dist/cli/main.js');
-  const bundle = path.join(REPO, 'dist/cli/tandem.cjs');
-  const sha = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12);
-  const built = statSync(bundle)
-    .mtime.toISOString()
-    .replace(/\.\d+Z$/, 'Z');
-  return `dist/cli (sha256 of tandem.cjs ${sha}…, built ${built})`;
-}
+// Whatever is left at exit is killed by pid (bench/lib-tandem-bench.ts).
+installCleanup(KEEP);
+/** The CLI's main.js in the snapshot of dist/ (set by main()). */
+let TANDEM_MAIN = '';
 
 // ---------------------------------------------------------------------------------------------
 // The app and the project
@@ -389,23 +211,9 @@ class Project {
   static async create(work: string): Promise<Project> {
     const dir = path.join(work, 'project');
     mkdirSync(dir);
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TANDEM_')) env[k] = v;
-    Object.assign(env, {
-      NO_COLOR: '1',
-      XDG_STATE_HOME: path.join(work, 'state'),
-      XDG_CACHE_HOME: path.join(work, 'cache'),
-    });
     const [apiPort, listenPort] = (await freePorts(2)) as [number, number];
-    writeFileSync(path.join(dir, 'tandem.yaml'), tandemYaml(listenPort));
-    writeFileSync(path.join(dir, 'app.mjs'), appSource(0, false));
-    writeFileSync(path.join(dir, '.gitignore'), '.tandem/\n');
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'config', 'user.email', 'bench@example.com');
-    git(dir, 'config', 'user.name', 'Bench');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'v0');
-    return new Project(dir, apiPort, listenPort, env);
+    initGitProject(dir, { 'tandem.yaml': tandemYaml(listenPort), 'app.mjs': appSource(0, false) }, 'v0');
+    return new Project(dir, apiPort, listenPort, tandemEnv(work));
   }
 
   tandem(...args: string[]): Promise<Run> {
@@ -413,28 +221,19 @@ class Project {
   }
 
   rememberFiles(): void {
-    remember((readJson(path.join(this.dir, '.tandem/server.json')) as { pid?: number } | undefined)?.pid);
-    remember((readJson(path.join(this.dir, '.tandem/run/agent.json')) as { pid?: number } | undefined)?.pid);
+    rememberTandemFiles(this.dir);
   }
 
   /** Commits a new version of the app; returns its version number. */
   commitApp(bad: boolean): number {
     this.version++;
     writeFileSync(path.join(this.dir, 'app.mjs'), appSource(this.version, bad));
-    git(this.dir, 'add', '-A');
-    git(this.dir, 'commit', '-q', '-m', `v${this.version}${bad ? ' (bad)' : ''}`);
+    commitAll(this.dir, `v${this.version}${bad ? ' (bad)' : ''}`);
     return this.version;
   }
 
-  async status(): Promise<Status> {
-    const res = await fetch(`http://127.0.0.1:${this.apiPort}/v1/status`, {
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) fail(`GET /v1/status: HTTP ${res.status}`);
-    const s = (await res.json()) as Status;
-    for (const e of s.environments)
-      for (const svc of e.services) for (const i of svc.instances) remember(i.pid);
-    return s;
+  status(): Promise<Status> {
+    return fetchStatus<Status>(this.apiPort);
   }
 
   /** production.web with 2 ready instances in traffic, all of `release` when given, no rollout moving. */
@@ -469,44 +268,13 @@ function viewOf(r: Run, what: string): DeploymentView {
 // ---------------------------------------------------------------------------------------------
 // The load
 
-interface Load {
-  stop(): Promise<CanaryLoadResult>;
-}
-
-async function startLoad(port: number, connections: number, gapMs: number): Promise<Load> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      LOAD_SCRIPT,
-      String(port),
-      String(connections),
-      String(gapMs),
-      String(REQUEST_TIMEOUT_MS),
-      String(VERB_TIMEOUT_MS + PAUSE_S * 1000 + 60_000),
-    ],
-    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
+function startLoad(port: number, connections: number, gapMs: number) {
+  const maxMs = VERB_TIMEOUT_MS + PAUSE_S * 1000 + 60_000;
+  return startLoadProcess<CanaryLoadResult>(
+    LOAD_SCRIPT,
+    [port, connections, gapMs, REQUEST_TIMEOUT_MS, maxMs],
+    REQUEST_TIMEOUT_MS,
   );
-  children.add(child);
-  const lines = createInterface({ input: child.stdout! });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      child.once('exit', (code) => reject(new BenchError(`the load generator exited (${code})`)));
-    });
-  const ready = await Promise.race([next(), sleep(30_000).then(() => 'timeout')]);
-  if (ready !== 'ready') fail(`the load generator did not start: ${ready}`);
-  return {
-    async stop() {
-      const result = next();
-      child.stdin!.write('stop\n');
-      const line = await Promise.race([result, sleep(REQUEST_TIMEOUT_MS + 20_000).then(() => 'timeout')]);
-      if (line === 'timeout') fail('the load generator did not stop');
-      children.delete(child);
-      return JSON.parse(line) as CanaryLoadResult;
-    },
-  };
 }
 
 /** Runs `body` under load; the load starts LEAD_MS before and stops TAIL_MS after it. */
@@ -722,15 +490,12 @@ function report(
   healthy: HealthyRun[],
   machine: { cli: string; loadBefore: number[]; loadAfter: number[] },
 ): string {
-  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   const steady = healthy.filter((h) => !h.lowTraffic);
   const low = healthy.filter((h) => h.lowTraffic);
   const back = bad.map((b) => b.backOnStableMs).filter((v): v is number => v !== null);
   const detect = bad.map((b) => b.detectMs).filter((v): v is number => v !== null);
   const lines = [
-    `- Date: ${new Date().toISOString().slice(0, 10)}; machine: \`nproc\` = ${os.cpus().length} (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`,
-    `- Node ${process.version}; Tandem ${machine.cli}`,
-    `- Load average (1/5/15 min) before: ${la(machine.loadBefore)}, after: ${la(machine.loadAfter)} (other work shares this machine)`,
+    ...machineLines(machine),
     `- \`--runs ${RUNS}\`: ${bad.length} bad canaries, ${steady.length} healthy ones at steady load, ${low.length} at low traffic; replicas 2, \`steps: [{ weight: ${WEIGHT}, pause: ${PAUSE_S}s }]\`, \`analysis: ${ANALYSIS}\``,
     `- Steady load: ${CONNECTIONS} keep-alive connections, back-to-back GET / (${fmtInt(median(bad.map((b) => b.reqPerSecond)))} req/s median); low traffic: ${LOW_TRAFFIC.connections} connection, a request every ${LOW_TRAFFIC.gapMs} ms`,
     '',
@@ -784,19 +549,6 @@ function report(
   return lines.join('\n');
 }
 
-/** Replaces only the generated block (read-modify-write in one go: others edit the rest of the file). */
-function writeDocs(block: string): void {
-  const generated = `${START}\n\n${block}\n\n${END}`;
-  const doc = readFileSync(DOCS_FILE, 'utf8');
-  const a = doc.indexOf(START);
-  const b = doc.indexOf(END);
-  const next =
-    a >= 0 && b > a
-      ? doc.slice(0, a) + generated + doc.slice(b + END.length)
-      : `${doc.replace(/\s*$/, '\n')}\n${DOCS_SECTION.replace('@BLOCK@', generated)}`;
-  writeFileSync(DOCS_FILE, next);
-}
-
 const DOCS_SECTION = `## Canary: detection and rollback
 
 How fast the built-in analysis rolls a bad canary back, how many bad answers users get meanwhile, and
@@ -825,16 +577,15 @@ whether healthy canaries get through, measured by \`bench/canary.bench.ts\` (\`n
 
 async function main(): Promise<void> {
   const work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'tandem-canary-bench-')));
-  tempDirs.push(work);
-  const deadline = setTimeout(() => {
-    console.error(
-      `canary bench: hard deadline (${(HARD_DEADLINE_MS / 60_000).toFixed(0)} min) reached; stopping`,
-    );
-    process.exit(1);
-  }, HARD_DEADLINE_MS);
-  deadline.unref();
+  addTempDir(work);
+  hardDeadline(
+    HARD_DEADLINE_MS,
+    `canary bench: hard deadline (${(HARD_DEADLINE_MS / 60_000).toFixed(0)} min) reached; stopping`,
+  );
   const loadBefore = os.loadavg();
-  const cli = snapshotCli(work);
+  const snapshot = snapshotCli(work);
+  TANDEM_MAIN = snapshot.main;
+  const cli = snapshot.description;
   const project = await Project.create(work);
   console.log(
     `canary bench: project in ${project.dir}, API on ${project.apiPort}, production on ${project.listenPort}`,
@@ -878,10 +629,7 @@ async function main(): Promise<void> {
     if (down.code !== 0) console.error(verbFailure('tandem down', down));
     const left = await reapDaemons(20_000);
     if (left.length > 0) console.error(`killed what \`tandem down\` left: pids ${left.join(', ')}`);
-    if (KEEP) {
-      const logs = path.join(project.dir, '.tandem/logs');
-      if (existsSync(logs)) cpSync(logs, path.join(work, 'tandem-logs'), { recursive: true });
-    }
+    if (KEEP) copyTandemLogs(project.dir, work);
   }
 
   const text = report(bad, healthy, { cli, loadBefore, loadAfter: os.loadavg() });
@@ -892,7 +640,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, pauseS: PAUSE_S, connections: CONNECTIONS, bad, healthy }, null, 1)}\n`,
   );
   if (WRITE_DOCS) {
-    writeDocs(text);
+    writeDocsBlock(DOCS_FILE, { start: START, end: END }, DOCS_SECTION, text);
     console.log(`\nwrote the generated block of ${path.relative(REPO, DOCS_FILE)}`);
   }
   if (KEEP) console.log(`\nkept ${work}`);

@@ -15,7 +15,7 @@
  * it stops sending, waits for the requests in flight, prints the result as one JSON line, exits.
  */
 import http from 'node:http';
-import { createInterface } from 'node:readline';
+import { getOnce, serveLoad } from './lib-load.js';
 
 export interface CanaryLoadResult {
   /** Date.now() of the first request sent; event times are relative to it. */
@@ -48,7 +48,6 @@ const MAX_ERRORS_KEPT = 10;
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
 const result: CanaryLoadResult = { startedAt: Date.now(), endedAt: 0, releases: [], events: [], errors: [] };
 const releaseIndex = new Map<string, number>();
-let stopping = false;
 
 function record(status: number, release: string | undefined): void {
   let index = -1;
@@ -68,62 +67,26 @@ function failed(message: string): void {
 }
 
 function once(): Promise<void> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (what: () => void) => {
-      if (settled) return;
-      settled = true;
-      what();
-      resolve();
-    };
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      const status = res.statusCode ?? 0;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('error', (err: NodeJS.ErrnoException) =>
-        settle(() => failed(`${err.code ?? 'response-error'}: ${err.message}`)),
-      );
-      res.on('aborted', () => settle(() => failed('response aborted')));
-      res.on('end', () => settle(() => record(status, body.trim().split(/\s+/)[0] ?? '')));
-    });
-    req.setTimeout(timeoutMs, () => {
-      settle(() => failed(`no response within ${timeoutMs} ms`));
-      req.destroy();
-    });
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      settle(() => failed(`${err.code ?? 'error'}: ${err.message}`)),
-    );
+  return getOnce(port, agent, timeoutMs, {
+    answered: (status, body) => record(status, body.trim().split(/\s+/)[0] ?? ''),
+    // `aborted` and `timeout` say it all in their message; errors are `<code>: <message>`.
+    failed: (kind, message) =>
+      failed(kind === 'aborted' || kind === 'timeout' ? message : `${kind}: ${message}`),
   });
 }
 
-async function loop(): Promise<void> {
-  while (!stopping) {
-    await once();
-    if (gapMs > 0 && !stopping) await new Promise((resolve) => setTimeout(resolve, gapMs));
-  }
-}
-
-const loops = Promise.all(Array.from({ length: connections }, loop));
-process.stdout.write('ready\n');
-
-let finishing = false;
-async function finish(): Promise<void> {
-  if (finishing) return;
-  finishing = true;
-  stopping = true;
-  await loops;
-  result.endedAt = Date.now();
-  agent.destroy();
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
-}
-
-createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    if (line.trim() === 'stop') void finish();
-  })
-  .on('close', () => void finish());
-// Bounded by itself, whatever the parent does.
-setTimeout(() => void finish(), maxMs).unref();
+serveLoad({
+  connections,
+  maxMs,
+  loop: async (stopping) => {
+    while (!stopping()) {
+      await once();
+      if (gapMs > 0 && !stopping()) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  },
+  result: () => {
+    result.endedAt = Date.now();
+    agent.destroy();
+    return result;
+  },
+});

@@ -14,7 +14,7 @@
  * it stops sending, waits for the requests in flight, prints the result as one JSON line, exits.
  */
 import http from 'node:http';
-import { createInterface } from 'node:readline';
+import { getOnce, serveLoad } from './lib-load.js';
 
 export interface LoadFailure {
   /** Date.now() when the request ended. */
@@ -80,7 +80,6 @@ const result: LoadResult = {
 };
 /** Requests carried by each socket so far, to tell a reused keep-alive connection from a new one. */
 const carried = new WeakMap<object, number>();
-let stopping = false;
 
 function fail(sentAt: number, kind: string, message: string, reused: number): void {
   result.requests++;
@@ -95,79 +94,39 @@ function fail(sentAt: number, kind: string, message: string, reused: number): vo
 }
 
 function once(): Promise<void> {
-  return new Promise((resolve) => {
-    const sentAt = Date.now();
-    let reused = 0;
-    let settled = false;
-    const settle = (what: () => void) => {
-      if (settled) return;
-      settled = true;
-      what();
-      resolve();
-    };
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      const status = res.statusCode ?? 0;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('error', (err: NodeJS.ErrnoException) =>
-        settle(() => fail(sentAt, err.code ?? 'response-error', err.message, reused)),
-      );
-      res.on('aborted', () => settle(() => fail(sentAt, 'aborted', 'response aborted', reused)));
-      res.on('end', () =>
-        settle(() => {
-          result.byStatus[status] = (result.byStatus[status] ?? 0) + 1;
-          if (status >= 200 && status < 300) {
-            result.requests++;
-            result.ok++;
-            const second = Math.floor((Date.now() - result.startedAt) / 1000);
-            result.okPerSecond[second] = (result.okPerSecond[second] ?? 0) + 1;
-            const key = body.split('\n')[0]!.trim();
-            if (key in result.bodies || Object.keys(result.bodies).length < MAX_BODIES_KEPT)
-              result.bodies[key] = (result.bodies[key] ?? 0) + 1;
-          } else fail(sentAt, `HTTP ${status}`, `HTTP ${status}`, reused);
-        }),
-      );
-    });
-    req.on('socket', (socket) => {
+  const sentAt = Date.now();
+  let reused = 0;
+  return getOnce(port, agent, timeoutMs, {
+    socket: (socket) => {
       reused = carried.get(socket) ?? 0;
       carried.set(socket, reused + 1);
-    });
-    req.setTimeout(timeoutMs, () => {
-      settle(() => fail(sentAt, 'timeout', `no response within ${timeoutMs} ms`, reused));
-      req.destroy();
-    });
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      settle(() => fail(sentAt, err.code ?? 'error', err.message, reused)),
-    );
+    },
+    failed: (kind, message) => fail(sentAt, kind, message, reused),
+    answered: (status, body) => {
+      result.byStatus[status] = (result.byStatus[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) {
+        result.requests++;
+        result.ok++;
+        const second = Math.floor((Date.now() - result.startedAt) / 1000);
+        result.okPerSecond[second] = (result.okPerSecond[second] ?? 0) + 1;
+        const key = body.split('\n')[0]!.trim();
+        if (key in result.bodies || Object.keys(result.bodies).length < MAX_BODIES_KEPT)
+          result.bodies[key] = (result.bodies[key] ?? 0) + 1;
+      } else fail(sentAt, `HTTP ${status}`, `HTTP ${status}`, reused);
+    },
   });
 }
 
-async function loop(): Promise<void> {
-  while (!stopping) await once();
-}
-
-const loops = Promise.all(Array.from({ length: connections }, loop));
-process.stdout.write('ready\n');
-
-let finishing = false;
-async function finish(): Promise<void> {
-  if (finishing) return;
-  finishing = true;
-  stopping = true;
-  await loops;
-  result.endedAt = Date.now();
-  for (let i = 0; i < result.okPerSecond.length; i++) result.okPerSecond[i] ??= 0;
-  agent.destroy();
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
-}
-
-createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    if (line.trim() === 'stop') void finish();
-  })
-  .on('close', () => void finish());
-// Bounded by itself, whatever the parent does.
-setTimeout(() => void finish(), maxMs).unref();
+serveLoad({
+  connections,
+  maxMs,
+  loop: async (stopping) => {
+    while (!stopping()) await once();
+  },
+  result: () => {
+    result.endedAt = Date.now();
+    for (let i = 0; i < result.okPerSecond.length; i++) result.okPerSecond[i] ??= 0;
+    agent.destroy();
+    return result;
+  },
+});

@@ -26,30 +26,40 @@
  * directories are removed (unless --keep). Raw results go to bench/results/zero-downtime.json;
  * --write-docs replaces only the generated block of docs/benchmarks.md.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import {
+  addTempDir,
+  argValue,
+  BenchError,
+  commitAll,
+  copyTandemLogs,
+  fail,
+  fetchStatus,
+  freePorts,
+  hardDeadline,
+  initGitProject,
+  installCleanup,
+  type LoadProcess,
+  machineLines,
+  REPO,
+  readJson,
+  reapDaemons,
+  remember,
+  rememberTandemFiles,
+  run,
+  snapshotCli,
+  startLoadProcess,
+  tandemEnv,
+  verbFailure,
+  waitFor,
+  writeDocsBlock,
+} from './lib-tandem-bench.js';
 import type { LoadFailure, LoadResult } from './lib-zero-downtime-load.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILT_MAIN = path.join(REPO, 'dist/cli/main.js');
 const LOAD_SCRIPT = path.join(REPO, 'bench/lib-zero-downtime-load.ts');
 const RESULTS_FILE = path.join(REPO, 'bench/results/zero-downtime.json');
 const DOCS_FILE = path.join(REPO, 'docs/benchmarks.md');
@@ -67,22 +77,12 @@ const LEAD_MS = 1_000;
 const TAIL_MS = 2_000;
 /** Quiet time after the load before reading the idle RSS. */
 const SETTLE_MS = 3_000;
-const VERB_TIMEOUT_MS = 180_000;
 const MIN_PM2_RELOADS = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
-class BenchError extends Error {}
-function fail(message: string): never {
-  throw new BenchError(message);
-}
-
 const argv = process.argv.slice(2);
-function argValue(name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-}
 const DURATION_S = (() => {
   const raw = argValue('--duration');
   if (raw === undefined) return 30;
@@ -99,178 +99,12 @@ if (WRITE_DOCS && ONLY !== undefined) fail('--write-docs needs both peers (no --
 /** Everything stops by this deadline, whatever hangs. */
 const HARD_DEADLINE_MS = 2 * DURATION_S * 1000 + 10 * 60_000;
 
-// ---------------------------------------------------------------------------------------------
-// Processes: children are tracked as ChildProcess; daemons (control plane, agent, instances, PM2)
-// by pid + start time, so a recycled pid is never killed.
-
-const children = new Set<ChildProcess>();
-const daemons = new Map<number, string>();
-const tempDirs: string[] = [];
-
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Alive and not a zombie (PID 1 here does not reap orphans). */
-function isAlive(pid: number): boolean {
-  const fields = procStat(pid);
-  return fields !== undefined && fields[0] !== 'Z';
-}
-
-function remember(pid: number | null | undefined): void {
-  if (pid === null || pid === undefined || !Number.isInteger(pid) || pid <= 0 || daemons.has(pid)) return;
-  const start = procStat(pid)?.[19];
-  if (start !== undefined) daemons.set(pid, start);
-}
-
-/** Remembered daemons still alive as the same process. */
-function aliveDaemons(): number[] {
-  return [...daemons.entries()]
-    .filter(([pid, start]) => procStat(pid)?.[19] === start && isAlive(pid))
-    .map(([pid]) => pid);
-}
-
-function killSync(): void {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  for (const pid of aliveDaemons()) {
-    try {
-      // An instance leads its own process group (bash -c <run>): take the group with it.
-      if (procStat(pid)?.[2] === String(pid)) process.kill(-pid, 'SIGKILL');
-      else process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function cleanupSync(): void {
-  killSync();
-  if (!KEEP) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-}
-
-process.on('exit', cleanupSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping everything this benchmark started`);
-    process.exit(130);
-  });
-}
-
-/** Waits (bounded) until the remembered daemons are gone; SIGKILLs what is left; returns it. */
-async function reapDaemons(timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (aliveDaemons().length > 0 && Date.now() < deadline) await sleep(100);
-  const left = aliveDaemons();
-  killSync();
-  return left;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs a command to its end (SIGKILL after timeoutMs), output collected. */
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<Run> {
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? VERB_TIMEOUT_MS);
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({
-        code: code ?? (signal !== null ? 128 : null),
-        stdout,
-        stderr,
-        ms: performance.now() - t0,
-      });
-    });
-  });
-}
-
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', args, { cwd, stdio: 'ignore' });
-}
-
-/** Free TCP ports on 127.0.0.1, all held at once so they differ. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      servers.push(server);
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-        }),
-      );
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
+// Whatever is left at exit is killed by pid (bench/lib-tandem-bench.ts).
+installCleanup(KEEP);
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline)
-      fail(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
-      );
-    await sleep(200);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,47 +135,32 @@ process.on('SIGINT', stop);
 `;
 }
 
-interface Load {
-  startedAt: number;
-  stop(): Promise<LoadResult>;
+function startLoad(port: number) {
+  const maxMs = HARD_DEADLINE_MS;
+  return startLoadProcess<LoadResult>(
+    LOAD_SCRIPT,
+    [port, CONNECTIONS, REQUEST_TIMEOUT_MS, maxMs],
+    REQUEST_TIMEOUT_MS,
+  );
 }
 
-async function startLoad(port: number): Promise<Load> {
-  const maxMs = HARD_DEADLINE_MS;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      LOAD_SCRIPT,
-      String(port),
-      String(CONNECTIONS),
-      String(REQUEST_TIMEOUT_MS),
-      String(maxMs),
-    ],
-    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  children.add(child);
-  const lines = createInterface({ input: child.stdout! });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      child.once('exit', (code) => reject(new BenchError(`the load generator exited (${code})`)));
-    });
-  const ready = await Promise.race([next(), sleep(30_000).then(() => 'timeout')]);
-  if (ready !== 'ready') fail(`the load generator did not start: ${ready}`);
-  const startedAt = Date.now();
-  return {
-    startedAt,
-    async stop() {
-      const result = next();
-      child.stdin!.write('stop\n');
-      const line = await Promise.race([result, sleep(REQUEST_TIMEOUT_MS + 20_000).then(() => 'timeout')]);
-      if (line === 'timeout') fail('the load generator did not stop');
-      children.delete(child);
-      return JSON.parse(line) as LoadResult;
-    },
-  };
+/**
+ * Keeps the load on until `endAt` (+TAIL_MS), stops it, and reads the idle memory SETTLE_MS later,
+ * next to `idle` (read before the load).
+ */
+async function endLoad(
+  loadRun: LoadProcess<LoadResult>,
+  endAt: number,
+  idle: Map<string, number>,
+  readMemory: () => Promise<Map<string, number>>,
+): Promise<{ load: LoadResult; memory: PeerRun['memory'] }> {
+  while (Date.now() < endAt) await sleep(100);
+  await sleep(TAIL_MS);
+  const load = await loadRun.stop();
+  await sleep(SETTLE_MS);
+  const after = await readMemory();
+  const memory = [...idle].map(([what, before]) => ({ what, before, after: after.get(what) ?? Number.NaN }));
+  return { load, memory };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,35 +218,11 @@ class Steps {
   }
 }
 
-function verbFailure(what: string, r: Run): string {
-  const out = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-12).join('\n');
-  return `${what} exited ${r.code} after ${(r.ms / 1000).toFixed(1)} s:\n${out}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tandem
 
-let TANDEM_MAIN = BUILT_MAIN;
-
-/**
- * Runs a copy of dist/ (with package.json and a node_modules link for the native addon), as
- * others may rebuild dist/ during the run; returns a description of the build.
- */
-function snapshotCli(work: string): string {
-  if (!existsSync(BUILT_MAIN)) fail('no dist/cli/main.js: run `npm run build` first');
-  const copy = path.join(work, 'cli');
-  mkdirSync(copy);
-  cpSync(path.join(REPO, 'dist'), path.join(copy, 'dist'), { recursive: true });
-  cpSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-  symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-  TANDEM_MAIN = path.join(copy, 'dist/cli/main.js');
-  const bundle = path.join(REPO, 'dist/cli/tandem.cjs');
-  const sha = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12);
-  const built = statSync(bundle)
-    .mtime.toISOString()
-    .replace(/\.\d+Z$/, 'Z');
-  return `dist/cli (sha256 of tandem.cjs ${sha}…, built ${built})`;
-}
+/** The CLI's main.js in the snapshot of dist/ (set by main()). */
+let TANDEM_MAIN = '';
 
 function tandemYaml(listen: number, strategy: 'rolling' | 'blue-green'): string {
   return `project: zdbench
@@ -470,14 +265,7 @@ interface TandemStatus {
 async function runTandem(work: string): Promise<PeerRun> {
   const dir = path.join(work, 'tandem');
   mkdirSync(dir);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TANDEM_')) env[k] = v;
-  Object.assign(env, {
-    NO_COLOR: '1',
-    // The per-user registry and the launcher's code cache stay inside the temp dir.
-    XDG_STATE_HOME: path.join(work, 'state'),
-    XDG_CACHE_HOME: path.join(work, 'cache'),
-  });
+  const env = tandemEnv(work);
   const [apiPort, listenPort] = (await freePorts(2)) as [number, number];
   let version = 1;
   const write = (strategy: 'rolling' | 'blue-green') => {
@@ -485,30 +273,12 @@ async function runTandem(work: string): Promise<PeerRun> {
     writeFileSync(path.join(dir, 'app.mjs'), appSource(version));
   };
   write('rolling');
-  writeFileSync(path.join(dir, '.gitignore'), '.tandem/\n');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'bench@example.com');
-  git(dir, 'config', 'user.name', 'Bench');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'v1');
-  const commit = (message: string) => {
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', message);
-  };
+  initGitProject(dir, {}, 'v1');
+  const commit = (message: string) => commitAll(dir, message);
 
   const tandem = (...args: string[]) => run(process.execPath, [TANDEM_MAIN, ...args], { cwd: dir, env });
-  const rememberFiles = () => {
-    remember((readJson(path.join(dir, '.tandem/server.json')) as { pid?: number } | undefined)?.pid);
-    remember((readJson(path.join(dir, '.tandem/run/agent.json')) as { pid?: number } | undefined)?.pid);
-  };
-  const status = async (): Promise<TandemStatus> => {
-    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/status`, { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) fail(`GET /v1/status: HTTP ${res.status}`);
-    const s = (await res.json()) as TandemStatus;
-    for (const e of s.environments)
-      for (const svc of e.services) for (const i of svc.instances) remember(i.pid);
-    return s;
-  };
+  const rememberFiles = () => rememberTandemFiles(dir);
+  const status = () => fetchStatus<TandemStatus>(apiPort);
   const production = (s: TandemStatus) => {
     const e = s.environments.find((x) => x.name === 'production');
     const web = e?.services.find((x) => x.name === 'web');
@@ -606,13 +376,9 @@ async function runTandem(work: string): Promise<PeerRun> {
       }
     }
     // A failed step ends the cycles; the load still runs for the whole duration.
-    while (Date.now() < endAt) await sleep(100);
-    await sleep(TAIL_MS);
-    load = await loadRun.stop();
-
-    await sleep(SETTLE_MS);
-    const after = await readMemory();
-    for (const [what, before] of idle) memory.push({ what, before, after: after.get(what) ?? Number.NaN });
+    const end = await endLoad(loadRun, endAt, idle, readMemory);
+    load = end.load;
+    memory.push(...end.memory);
   } finally {
     rememberFiles();
     const down = await tandem('down');
@@ -630,12 +396,6 @@ async function runTandem(work: string): Promise<PeerRun> {
     stepErrors: steps.errors,
     memory,
   };
-}
-
-/** With --keep: the control plane's and the instances' logs, for an investigation. */
-function copyTandemLogs(dir: string, work: string): void {
-  const logs = path.join(dir, '.tandem/logs');
-  if (existsSync(logs)) cpSync(logs, path.join(work, 'tandem-logs'), { recursive: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -739,13 +499,9 @@ async function runPm2(work: string): Promise<PeerRun> {
       });
       if (!ok) break;
     }
-    while (Date.now() < endAt) await sleep(100);
-    await sleep(TAIL_MS);
-    load = await loadRun.stop();
-
-    await sleep(SETTLE_MS);
-    const after = await readMemory();
-    for (const [what, before] of idle) memory.push({ what, before, after: after.get(what) ?? Number.NaN });
+    const end = await endLoad(loadRun, endAt, idle, readMemory);
+    load = end.load;
+    memory.push(...end.memory);
   } finally {
     rememberDaemon();
     await jlist().catch(() => undefined);
@@ -837,11 +593,8 @@ function report(
   peers: PeerRun[],
   machine: { cli: string; loadBefore: number[]; loadAfter: number[] },
 ): string {
-  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   const lines = [
-    `- Date: ${new Date().toISOString().slice(0, 10)}; machine: \`nproc\` = ${os.cpus().length} (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`,
-    `- Node ${process.version}; Tandem ${machine.cli}; PM2 ${PM2_VERSION}`,
-    `- Load average (1/5/15 min) before: ${la(machine.loadBefore)}, after: ${la(machine.loadAfter)} (other work shares this machine)`,
+    ...machineLines(machine, `; PM2 ${PM2_VERSION}`),
     `- Load: ${CONNECTIONS} keep-alive connections, back-to-back GET /, ${DURATION_S} s of rollouts (+${sec(LEAD_MS)} s before the first, +${sec(TAIL_MS)} s after the last); request timeout ${sec(REQUEST_TIMEOUT_MS)} s`,
     '',
     '| | requests | failed (errors) | non-2xx | req/s | load (s) | rollouts during the load |',
@@ -883,19 +636,6 @@ function report(
   return lines.join('\n');
 }
 
-/** Replaces only the generated block (read-modify-write in one go: others edit the rest of the file). */
-function writeDocs(block: string): void {
-  const generated = `${START}\n\n${block}\n\n${END}`;
-  const doc = readFileSync(DOCS_FILE, 'utf8');
-  const a = doc.indexOf(START);
-  const b = doc.indexOf(END);
-  const next =
-    a >= 0 && b > a
-      ? doc.slice(0, a) + generated + doc.slice(b + END.length)
-      : `${doc.replace(/\s*$/, '\n')}\n${DOCS_SECTION.replace('@BLOCK@', generated)}`;
-  writeFileSync(DOCS_FILE, next);
-}
-
 const DOCS_SECTION = `## Zero downtime: Tandem vs PM2 reload
 
 The same small app (node:http, 200 at once, \`/healthz\`, closes gracefully on SIGTERM/SIGINT like
@@ -923,14 +663,15 @@ examples/hello) under the same load, first run by Tandem, then by PM2 in cluster
 
 async function main(): Promise<void> {
   const work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'tandem-zd-bench-')));
-  tempDirs.push(work);
-  const deadline = setTimeout(() => {
-    console.error(`zero-downtime bench: hard deadline (${HARD_DEADLINE_MS / 60_000} min) reached; stopping`);
-    process.exit(1);
-  }, HARD_DEADLINE_MS);
-  deadline.unref();
+  addTempDir(work);
+  hardDeadline(
+    HARD_DEADLINE_MS,
+    `zero-downtime bench: hard deadline (${HARD_DEADLINE_MS / 60_000} min) reached; stopping`,
+  );
   const loadBefore = os.loadavg();
-  const cli = snapshotCli(work);
+  const snapshot = snapshotCli(work);
+  TANDEM_MAIN = snapshot.main;
+  const cli = snapshot.description;
   const peers: PeerRun[] = [];
   if (ONLY !== 'pm2') peers.push(await runTandem(work));
   if (ONLY !== 'tandem') peers.push(await runPm2(work));
@@ -945,7 +686,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), durationS: DURATION_S, connections: CONNECTIONS, peers }, null, 1)}\n`,
   );
   if (WRITE_DOCS) {
-    writeDocs(text);
+    writeDocsBlock(DOCS_FILE, { start: START, end: END }, DOCS_SECTION, text);
     console.log(`\nwrote the generated block of ${path.relative(REPO, DOCS_FILE)}`);
   }
   if (KEEP) console.log(`\nkept ${work}`);
