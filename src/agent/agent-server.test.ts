@@ -279,6 +279,58 @@ describe('agent server', () => {
     expect((await client.state()).listeners).toEqual([]);
   });
 
+  it('passes a sticky listener on to its data plane: clients are pinned by cookie (fake supervisor)', async () => {
+    const [pa, pb] = [await upstream('a'), await upstream('b')];
+    await client.startInstance(spec('a', pa, 'r1'));
+    await client.startInstance(spec('b', pb, 'r2'));
+    fake.set('a', { state: 'running', healthy: true });
+    fake.set('b', { state: 'running', healthy: true });
+    const traffic = [
+      { revision: 'r1', weight: 1, instances: ['a'] },
+      { revision: 'r2', weight: 1, instances: ['b'] },
+    ];
+    const listener = await client.putListener({
+      key: 'production.web',
+      port: 0,
+      host: '127.0.0.1',
+      traffic,
+      sticky: true,
+    });
+    expect(listener.sticky).toBe(true);
+    const cookieOf = (port: number, cookie?: string) =>
+      new Promise<{ body: string; setCookie: string[] }>((resolve, reject) => {
+        const headers = cookie === undefined ? {} : { cookie };
+        const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ body, setCookie: res.headers['set-cookie'] ?? [] }));
+        });
+        req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+        req.on('error', reject);
+        req.end();
+      });
+    const first = await cookieOf(listener.port);
+    const revision = first.body === 'a' ? 'r1' : 'r2';
+    expect(first.setCookie).toEqual([`tandem-revision=${revision}; Path=/; HttpOnly; SameSite=Lax`]);
+    for (let i = 0; i < 6; i++) {
+      expect(await cookieOf(listener.port, `tandem-revision=${revision}`)).toEqual({
+        body: first.body,
+        setCookie: [],
+      });
+    }
+    // Not sticky any more: no cookie set, and the cookie is ignored.
+    const plain = await client.putListener({ key: 'production.web', port: 0, host: '127.0.0.1', traffic });
+    expect(plain.sticky).toBeUndefined();
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await cookieOf(listener.port, `tandem-revision=${revision}`);
+      expect(r.setCookie).toEqual([]);
+      seen.add(r.body);
+    }
+    expect(seen).toEqual(new Set(['a', 'b']));
+  });
+
   it('stop drains the instance in every listener before the supervisor stops it (fake supervisor)', async () => {
     let release: (() => void) | undefined;
     const pa = await upstream('a', (req, res) => {

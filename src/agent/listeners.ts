@@ -133,6 +133,7 @@ function statusOf(l: Listener): ListenerStatus {
     port: l.port,
     host: l.spec.host,
     traffic: l.spec.traffic,
+    ...(l.spec.sticky === true ? { sticky: true } : {}),
     routed: [...l.routed],
   };
 }

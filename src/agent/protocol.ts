@@ -29,6 +29,8 @@ export interface ListenerSpec {
   port: number;
   host: string;
   traffic: Array<{ revision: string; weight: number; instances: string[] }>;
+  /** Keep each client on one revision while traffic is split (cookie `tandem-revision`). */
+  sticky?: boolean;
 }
 
 export interface ListenerStatus extends ListenerSpec {

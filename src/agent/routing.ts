@@ -9,17 +9,20 @@ import type { ListenerSpec } from './protocol.js';
 
 /** Instances listen on loopback (types.ts: "the instance's own port on 127.0.0.1"). */
 const INSTANCE_HOST = '127.0.0.1';
+/** The cookie a sticky listener pins clients with. */
+export const STICKY_COOKIE = 'tandem-revision';
 
 export function routable(status: InstanceStatus | undefined): status is InstanceStatus {
   return status !== undefined && status.state === 'running' && status.healthy && status.port > 0;
 }
 
 export function routeTableFor(
-  spec: Pick<ListenerSpec, 'traffic'>,
+  spec: Pick<ListenerSpec, 'traffic' | 'sticky'>,
   instances: ReadonlyMap<string, InstanceStatus>,
   stopping: ReadonlySet<string>,
 ): { table: RouteTable; routed: string[] } {
-  const table: RouteTable = { revisions: [] };
+  const table: RouteTable =
+    spec.sticky === true ? { revisions: [], sticky: { cookie: STICKY_COOKIE } } : { revisions: [] };
   const routed: string[] = [];
   for (const group of spec.traffic) {
     const upstreams = [];

@@ -64,6 +64,7 @@ export const listenerSpecSchema = z
         instances: z.array(name),
       }),
     ),
+    sticky: z.boolean().optional(),
   })
   .superRefine((spec, ctx) => {
     // The data plane refuses these too, but only after the listener would have changed.

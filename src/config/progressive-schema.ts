@@ -151,6 +151,10 @@ export const progressiveEnvironmentShape = {
         'Windows in which automatic deploys are blocked; `--override-freeze --reason` records an exception.',
       examples: [['Fri 16:00-Mon 08:00 Europe/Paris', '2026-12-24..2026-12-26']],
     }),
+  sticky: z.boolean().optional().meta({
+    description:
+      'While traffic is split between releases (canary, rolling), keep each user on the release they first got, by a `tandem-revision` cookie. Default: false.',
+  }),
   timezone: z
     .string()
     .optional()

@@ -161,6 +161,7 @@ export const environmentSchema = z
     protected: progressiveEnvironmentShape.protected,
     freeze: progressiveEnvironmentShape.freeze,
     timezone: progressiveEnvironmentShape.timezone,
+    sticky: progressiveEnvironmentShape.sticky,
   })
   .refine((e) => !(e.maxSurge === 0 && e.maxUnavailable === 0), {
     message: '`maxSurge` and `maxUnavailable` cannot both be 0 (the rollout could never progress)',

@@ -867,7 +867,8 @@ export class ControlPlane {
     return {
       service: (environment, service) => {
         const plan = this.servicePlan(environment, service);
-        return { listen: plan?.listen ?? null, drainMs: plan?.drainMs ?? 30_000 };
+        const sticky = this.plans.find((e) => e.name === environment)?.sticky ?? false;
+        return { listen: plan?.listen ?? null, sticky, drainMs: plan?.drainMs ?? 30_000 };
       },
       revision: async (environment, service, revision) => {
         const release = await this.readyRelease(releaseOfRevision(revision));
@@ -881,16 +882,25 @@ export class ControlPlane {
   /** Every configured listener open on its port; listeners no longer configured closed. */
   private async syncListeners(): Promise<void> {
     const state = await this.agent.state();
-    const wanted = new Map<string, number>();
+    const wanted = new Map<string, { port: number; sticky: boolean }>();
     for (const env of this.plans)
-      for (const s of env.services) if (s.listen !== null) wanted.set(serviceKey(env.name, s.name), s.listen);
+      for (const s of env.services)
+        if (s.listen !== null)
+          wanted.set(serviceKey(env.name, s.name), { port: s.listen, sticky: env.sticky });
     for (const l of state.listeners) {
-      if (wanted.get(l.key) !== l.port) await this.agent.deleteListener(l.key);
+      if (wanted.get(l.key)?.port !== l.port) await this.agent.deleteListener(l.key);
     }
-    for (const [key, port] of wanted) {
+    for (const [key, { port, sticky }] of wanted) {
       const existing = state.listeners.find((l) => l.key === key);
-      if (existing?.port === port) continue;
-      await this.agent.putListener({ key, port, host: LISTEN_HOST, traffic: existing?.traffic ?? [] });
+      // Kept when on its port with the configured stickiness (the PUT would only re-set its table).
+      if (existing?.port === port && (existing.sticky === true) === sticky) continue;
+      await this.agent.putListener({
+        key,
+        port,
+        host: LISTEN_HOST,
+        traffic: existing?.traffic ?? [],
+        ...(sticky ? { sticky: true } : {}),
+      });
     }
   }
 }

@@ -16,6 +16,8 @@ export interface RevisionInfo {
 export interface ServiceInfo {
   /** The listener's port, or null for a service nobody routes to (a worker). */
   listen: number | null;
+  /** The environment's `sticky:`: the listener pins clients to a revision by cookie. */
+  sticky: boolean;
   drainMs: number;
 }
 
@@ -47,7 +49,7 @@ export class LocalRuntime {
         return;
       }
       case 'set-traffic': {
-        const { listen } = this.resolver.service(environment, service);
+        const { listen, sticky } = this.resolver.service(environment, service);
         if (listen === null) {
           // Nothing routes to a worker; remember the choice so strategies see their cutover done.
           this.chosen.set(serviceKey(environment, service), new Set(action.instances));
@@ -69,6 +71,7 @@ export class LocalRuntime {
             weight: action.weights[revision] ?? 0,
             instances,
           })),
+          ...(sticky ? { sticky: true } : {}),
         });
         return;
       }

@@ -114,3 +114,21 @@ describe('environment plan: verify and analysis for rolling and blue-green', () 
     expect(issues.map((i) => i.message).join('\n')).toMatch(/interval must be at least 1s/);
   });
 });
+
+describe('environment plan: sticky', () => {
+  const planOf = (environment: string) =>
+    planEnvironments(loadConfigFromString(config(environment), 'tandem.yaml'), {
+      env: {},
+      secrets: undefined,
+    })[0]!;
+
+  it('is off by default and on with `sticky: true`', () => {
+    expect(planOf('strategy: canary').sticky).toBe(false);
+    expect(planOf('strategy: canary\nsticky: true').sticky).toBe(true);
+    expect(planOf('sticky: false').sticky).toBe(false);
+  });
+
+  it('must be a boolean', () => {
+    expect(() => planOf('sticky: yes please')).toThrow(/sticky/);
+  });
+});

@@ -62,6 +62,8 @@ export interface EnvironmentPlan {
   freeze: FreezeWindow[];
   /** Zone of freeze windows written without one. */
   timezone: string;
+  /** Keep each client on one revision while traffic is split (the data plane's cookie). */
+  sticky: boolean;
   strategy: StrategyConfig;
   services: ServicePlan[];
 }
@@ -148,6 +150,7 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
       protected: environment.protected ?? false,
       freeze: freezeWindows(environment.freeze ?? [], (i, message) => add([...base, 'freeze', i], message)),
       timezone: environment.timezone ?? 'UTC',
+      sticky: environment.sticky ?? false,
       strategy,
       services: planned,
     });

@@ -127,6 +127,98 @@ export function dataPlaneContract(name: string, create: () => DataPlane): void {
       expect(counts).toEqual({ a: 180, b: 20 });
     });
 
+    describe('sticky (cookie)', () => {
+      const sticky = { cookie: 'tandem-revision' };
+      const revisionOf: Record<string, string> = { a: 'v1', b: 'v2' };
+      const pinned = (res: Reply) => res.headers['set-cookie'] ?? [];
+      const cookieFor = (revision: string) => `tandem-revision=${revision}; Path=/; HttpOnly; SameSite=Lax`;
+
+      it('sets the cookie on the first response and keeps a client on its revision at 50/50', async () => {
+        const a = await upstream('a');
+        const b = await upstream('b');
+        plane.setRoutes({
+          ...table([
+            ['v1', 50, [a]],
+            ['v2', 50, [b]],
+          ]),
+          sticky,
+        });
+        // New clients are split by weight, each told where it landed.
+        const first = await get('/');
+        const second = await get('/');
+        expect(new Set([first.body, second.body])).toEqual(new Set(['a', 'b']));
+        for (const res of [first, second]) expect(pinned(res)).toEqual([cookieFor(revisionOf[res.body]!)]);
+        // A client with the cookie stays, among other cookies, and is not told again.
+        for (const [id, revision] of Object.entries(revisionOf)) {
+          for (let i = 0; i < 50; i++) {
+            const res = await get(`/${i}`, { headers: { cookie: `a=1; tandem-revision=${revision}; b=2` } });
+            expect([res.status, res.body, pinned(res)]).toEqual([200, id, []]);
+          }
+        }
+        // The same through the full HTTP machinery (a chunked upload).
+        const upload = await get('/up', {
+          method: 'POST',
+          body: 'x',
+          headers: { 'transfer-encoding': 'chunked', cookie: 'tandem-revision=v2' },
+        });
+        expect([upload.body, pinned(upload)]).toEqual(['b', []]);
+        const fresh = await get('/up', {
+          method: 'POST',
+          body: 'x',
+          headers: { 'transfer-encoding': 'chunked' },
+        });
+        expect(pinned(fresh)).toEqual([cookieFor(revisionOf[fresh.body]!)]);
+      });
+
+      it('replaces a cookie naming a revision gone from the table or at weight 0', async () => {
+        const a = await upstream('a');
+        const b = await upstream('b');
+        const c = await upstream('c');
+        plane.setRoutes({
+          ...table([
+            ['v1', 50, [a]],
+            ['v2', 50, [b]],
+            ['v3', 0, [c]],
+          ]),
+          sticky,
+        });
+        for (const stale of ['gone', 'v3', '']) {
+          for (let i = 0; i < 4; i++) {
+            const res = await get('/', { headers: { cookie: `tandem-revision=${stale}` } });
+            expect(['a', 'b']).toContain(res.body);
+            expect(pinned(res)).toEqual([cookieFor(revisionOf[res.body]!)]);
+          }
+        }
+      });
+
+      it('sets no cookie with one revision taking traffic, nor without sticky', async () => {
+        const a = await upstream('a');
+        const b = await upstream('b');
+        plane.setRoutes({
+          ...table([
+            ['v1', 1, [a]],
+            ['v2', 0, [b]],
+          ]),
+          sticky,
+        });
+        const one = await get('/', { headers: { cookie: 'tandem-revision=v2' } });
+        expect([one.body, pinned(one)]).toEqual(['a', []]);
+        plane.setRoutes(
+          table([
+            ['v1', 50, [a]],
+            ['v2', 50, [b]],
+          ]),
+        );
+        const seen = new Set<string>();
+        for (let i = 0; i < 4; i++) {
+          const res = await get('/', { headers: { cookie: 'tandem-revision=v2' } });
+          seen.add(res.body);
+          expect(pinned(res)).toEqual([]);
+        }
+        expect(seen).toEqual(new Set(['a', 'b']));
+      });
+    });
+
     it('sends fewer requests to a slow instance (least outstanding)', async () => {
       const slow = await upstream('slow', (_req, res) => {
         setTimeout(() => res.end('slow'), 150);

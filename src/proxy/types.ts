@@ -22,6 +22,12 @@ export interface RevisionRoute {
 /** The instances of one service behind one listener, grouped by revision. */
 export interface RouteTable {
   revisions: RevisionRoute[];
+  /**
+   * Cookie stickiness: while more than one revision has weight > 0, a client whose `cookie` names one
+   * of them stays on it; any other client gets a revision by weight and a Set-Cookie naming it.
+   * Revision names must then be valid cookie values.
+   */
+  sticky?: { cookie: string };
 }
 
 /** Upper bounds (ms, inclusive) of the latency buckets; a last, implicit bucket is +Inf. */

@@ -28,6 +28,11 @@
  * - Draining is sticky for an instance while it stays in the table; an instance that leaves the
  *   table and comes back starts undrained. A drain that times out destroys the instance's upgraded
  *   (WebSocket) connections; plain HTTP requests are left to finish.
+ * - Stickiness (RouteTable.sticky): only while more than one revision has weight > 0. A request
+ *   whose cookie names one of those goes to it (least outstanding within it); any other request is
+ *   routed by weight and its response gets a Set-Cookie naming the revision that answered (also
+ *   after a retry on another revision). Upgrades honour the cookie but are not given one. Otherwise
+ *   the cookie is neither read nor set.
  * - Hot path: no JSON, no regexes, no per-request closures or exchange objects.
  * - Not (yet) here: upstream response timeouts, passive health (a refusing instance keeps its
  *   turn), retrying an Upgrade, HTTP/2. The weighted round-robin state restarts at each setRoutes.
@@ -47,7 +52,14 @@ import type {
 import { ClientConn } from './client-connection.js';
 import { Counters } from './counters.js';
 import { NodeHttpPath } from './http-fallback.js';
-import { type Attempt, InstanceState, pick, RevisionState, type Waiter } from './route-state.js';
+import {
+  type Attempt,
+  InstanceState,
+  pick,
+  pickPreferred,
+  RevisionState,
+  type Waiter,
+} from './route-state.js';
 import { validate } from './routes-validation.js';
 
 export interface BuiltinDataPlaneOptions {
@@ -76,6 +88,10 @@ export class BuiltinDataPlane implements DataPlane {
   private readonly fast = new Set<ClientConn>();
   private readonly keepAliveTimeout: number;
   private revisions: RevisionState[] = [];
+  /** The sticky cookie's name while the table is sticky and splits traffic, else null. */
+  sticky: string | null = null;
+  /** The revisions by name, kept only while `sticky` is set. */
+  private byName = new Map<string, RevisionState>();
   private readonly instances = new Map<string, InstanceState>();
   private readonly revisionStats = new Map<string, Counters>();
   private readonly instanceStats = new Map<string, { revision: string; counters: Counters }>();
@@ -142,6 +158,10 @@ export class BuiltinDataPlane implements DataPlane {
       if (!seen.has(inst.id) && !inst.removed) this.retire(inst);
     }
     this.revisions = next;
+    let splitting = 0;
+    for (const r of next) if (r.weight > 0) splitting++;
+    this.sticky = table.sticky !== undefined && splitting > 1 ? table.sticky.cookie : null;
+    this.byName = new Map(this.sticky === null ? [] : next.map((r) => [r.name, r]));
   }
 
   drain(instanceId: string, timeoutMs: number): Promise<DrainResult> {
@@ -217,6 +237,11 @@ export class BuiltinDataPlane implements DataPlane {
   /** An instance for a request; on a retry (`exclude` set), the same revision first, else another. */
   pick(exclude: InstanceState | null): InstanceState | null {
     return pick(this.revisions, exclude);
+  }
+
+  /** An instance for a sticky request whose cookie names `revision` ('' when it names none). */
+  pickSticky(revision: string): InstanceState | null {
+    return pickPreferred(this.revisions, revision === '' ? undefined : this.byName.get(revision));
   }
 
   /** A request (or upgrade) goes to `inst` now. */

@@ -35,6 +35,7 @@ import {
   ResponseHead,
 } from './http1-head.js';
 import type { InstanceState } from './route-state.js';
+import { cookieInHead, setCookieLine } from './sticky-cookie.js';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -84,6 +85,10 @@ export class ClientConn implements UpstreamUser {
   private responded = false;
   private headSent = false;
   private status = 0;
+  /** The sticky cookie's name when the table was sticky at the request's start, else null. */
+  private stickyCookie: string | null = null;
+  /** The revision the request's cookie named ('' when none). */
+  private stickyWant = '';
 
   private readonly onData = (chunk: Buffer) => this.data(chunk);
   private readonly onGone = () => this.gone();
@@ -240,7 +245,16 @@ export class ClientConn implements UpstreamUser {
     this.requestId = id;
     const xff = req.forwardedFor === '' ? this.remote : `${req.forwardedFor}, ${this.remote}`;
     this.upHead = `${req.out}X-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${plane.proto}\r\nX-Forwarded-Host: ${req.host}\r\nX-Request-Id: ${id}\r\n\r\n`;
-    const inst = plane.pick(null);
+    const sticky = plane.sticky;
+    let inst: InstanceState | null;
+    if (sticky === null) {
+      this.stickyCookie = null;
+      inst = plane.pick(null);
+    } else {
+      this.stickyCookie = sticky;
+      this.stickyWant = cookieInHead(req.out, sticky);
+      inst = plane.pickSticky(this.stickyWant);
+    }
     if (inst === null) {
       this.replyError(503);
       return;
@@ -330,6 +344,11 @@ export class ClientConn implements UpstreamUser {
         res.keepAlive = false;
       }
       if (this.closeAfter) extra = 'Connection: close\r\n';
+      if (this.stickyCookie !== null) {
+        // Pin the client to the revision that answered, unless its cookie already names it.
+        const rev = this.instance!.revision;
+        if (rev !== null && rev.name !== this.stickyWant) extra += setCookieLine(this.stickyCookie, rev.name);
+      }
       this.headSent = true;
       this.forwardBody(up, buf, at, `X-Request-Id: ${this.requestId}\r\n${extra}\r\n`);
       return;

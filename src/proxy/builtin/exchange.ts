@@ -7,6 +7,7 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerRespons
 import type { Counters } from './counters.js';
 import { responseHeaders } from './headers.js';
 import type { InstanceState } from './route-state.js';
+import { setCookieValue } from './sticky-cookie.js';
 
 /** What an Exchange reports to: the data plane that owns it. */
 export interface ExchangeOwner {
@@ -29,6 +30,10 @@ export class Exchange {
   responded = false;
   retried = false;
   status = 0;
+  /** The sticky cookie's name when the table was sticky at the request's start, else null. */
+  stickyCookie: string | null = null;
+  /** The revision the request's cookie named ('' when none). */
+  stickyWant = '';
 
   constructor(
     readonly plane: ExchangeOwner,
@@ -51,7 +56,14 @@ export function onUpstreamResponse(this: Tagged<ClientRequest>, ures: IncomingMe
     ures.destroy();
     return;
   }
-  res.writeHead(status, ures.statusMessage, responseHeaders(ures, ex.requestId));
+  const headers = responseHeaders(ures, ex.requestId);
+  if (ex.stickyCookie !== null) {
+    // Pin the client to the revision that answered, unless its cookie already names it.
+    const rev = ex.instance?.revision ?? null;
+    if (rev !== null && rev.name !== ex.stickyWant)
+      headers.push('set-cookie', setCookieValue(ex.stickyCookie, rev.name));
+  }
+  res.writeHead(status, ures.statusMessage, headers);
   (ures as Tagged<IncomingMessage>)[kEx] = ex;
   ures.on('error', onUpstreamResponseError);
   ures.pipe(res);

@@ -30,6 +30,7 @@ import {
 } from './exchange.js';
 import { hasBody, rawReply, requestIdOf, upgradeHead, upstreamHeaders } from './headers.js';
 import type { InstanceState } from './route-state.js';
+import { cookieValue } from './sticky-cookie.js';
 
 /** Methods retried after a failure before any response byte (the retry rule of builtin-data-plane.ts). */
 export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -80,7 +81,12 @@ export class NodeHttpPath implements ExchangeOwner {
     (res as Tagged<ServerResponse>)[kEx] = ex;
     res.on('close', onClientClose);
     if (ex.withBody) req.on('error', onClientRequestError);
-    const inst = plane.pick(null);
+    const sticky = plane.sticky;
+    if (sticky !== null) {
+      ex.stickyCookie = sticky;
+      ex.stickyWant = stickyWant(req, sticky);
+    }
+    const inst = sticky === null ? plane.pick(null) : plane.pickSticky(ex.stickyWant);
     if (inst === null) {
       this.reply(ex, 503, 'Service Unavailable\n');
       return;
@@ -172,7 +178,8 @@ export class NodeHttpPath implements ExchangeOwner {
     const plane = this.plane;
     const requestId = requestIdOf(req.headers);
     plane.total.requests++;
-    const inst = plane.pick(null);
+    const sticky = plane.sticky;
+    const inst = sticky === null ? plane.pick(null) : plane.pickSticky(stickyWant(req, sticky));
     if (inst === null) {
       plane.total.response(503);
       client.on('error', ignore);
@@ -227,3 +234,9 @@ export class NodeHttpPath implements ExchangeOwner {
 }
 
 function ignore(): void {}
+
+/** The revision the request's sticky cookie names ('' when none); node joins Cookie lines with '; '. */
+function stickyWant(req: IncomingMessage, cookie: string): string {
+  const header = req.headers.cookie;
+  return header === undefined ? '' : cookieValue(header, cookie);
+}

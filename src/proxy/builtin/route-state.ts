@@ -110,6 +110,21 @@ export function pickInstance(r: RevisionState, exclude: InstanceState | null): I
   return best;
 }
 
+/**
+ * An instance for a sticky request: in `preferred` (the revision its cookie names) when that still
+ * has weight and an instance to offer, else by weight as usual.
+ */
+export function pickPreferred(
+  revs: RevisionState[],
+  preferred: RevisionState | undefined,
+): InstanceState | null {
+  if (preferred !== undefined && preferred.weight > 0) {
+    const inst = pickInstance(preferred, null);
+    if (inst !== null) return inst;
+  }
+  return pick(revs, null);
+}
+
 /** An instance for a request; on a retry (`exclude` set), the same revision first, else another. */
 export function pick(revs: RevisionState[], exclude: InstanceState | null): InstanceState | null {
   if (exclude !== null && exclude.revision !== null && !exclude.removed) {
