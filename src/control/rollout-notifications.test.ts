@@ -25,7 +25,7 @@ afterEach(async () => {
 describe('rollout notifications (fake agent, real HTTP receiver on loopback)', () => {
   it('a deploy tells the webhook it started and was promoted, signed with the secret', async () => {
     const received: Array<{ event: string; body: string; signature: string }> = [];
-    receiver = createServer((req, res) => {
+    const server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => {
         body += c.toString();
@@ -39,8 +39,9 @@ describe('rollout notifications (fake agent, real HTTP receiver on loopback)', (
         res.writeHead(200).end();
       });
     });
+    receiver = server;
     const port = await new Promise<number>((resolve) =>
-      receiver?.listen(0, '127.0.0.1', () => resolve((receiver?.address() as { port: number }).port)),
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
     );
     dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-notify-'));
     writeFileSync(
