@@ -119,3 +119,19 @@ export function findReferences(text: string): Array<{ ns: string; name: string; 
   }
   return refs;
 }
+
+/**
+ * The resolver of `${{ env.X }}` and `${{ secrets.X }}` outside the pipeline (services, notify,
+ * webhooks). `secrets` undefined (validate): every secret resolves to `placeholder`.
+ */
+export function envAndSecrets(
+  env: Record<string, string | undefined>,
+  secrets: { get(name: string): string | undefined } | undefined,
+  placeholder = '***',
+): (ns: string, name: string) => string | undefined {
+  return (ns, name) => {
+    if (ns === 'env') return Object.hasOwn(env, name) ? env[name] : undefined;
+    if (ns === 'secrets') return secrets === undefined ? placeholder : secrets.get(name);
+    return undefined;
+  };
+}

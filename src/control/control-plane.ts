@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { interpolate } from '../config/interpolate.js';
+import { envAndSecrets, interpolate } from '../config/interpolate.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
 import { command, type RolloutCommand } from '../delivery/commands.js';
@@ -229,9 +229,7 @@ export class ControlPlane {
       };
     }
     const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
-    const secret = interpolate(raw, (ns, name) =>
-      ns === 'secrets' ? secrets.get(name) : ns === 'env' ? this.env[name] : undefined,
-    );
+    const secret = interpolate(raw, envAndSecrets(this.env, secrets));
     const result = receivePush({ provider, body, headers, secret, deliveries: this.deliveries });
     if (!result.ok)
       return {

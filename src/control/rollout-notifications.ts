@@ -3,7 +3,7 @@
  * deployment's environment and release, to the notification dispatcher (which never blocks).
  */
 
-import { interpolate } from '../config/interpolate.js';
+import { envAndSecrets, interpolate } from '../config/interpolate.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
 import { logger } from '../log/logger.js';
 import { notificationFromEvent } from '../notify/from-event.js';
@@ -19,10 +19,7 @@ export function notifiersOf(
   secrets: SecretSource,
   env: Record<string, string | undefined>,
 ): Notifier[] {
-  const value = (text: string) =>
-    interpolate(text, (ns, name) =>
-      ns === 'secrets' ? secrets.get(name) : ns === 'env' ? env[name] : undefined,
-    );
+  const value = (text: string) => interpolate(text, envAndSecrets(env, secrets));
   const notify = loaded.config.notify;
   const notifiers: Notifier[] = [];
   for (const w of notify?.webhook ?? []) {

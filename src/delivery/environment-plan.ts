@@ -5,9 +5,10 @@
  * like the pipeline's plan.
  */
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
-import { InterpolationError, interpolate } from '../config/interpolate.js';
+import { envAndSecrets, InterpolationError, interpolate } from '../config/interpolate.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { EnvironmentConfig, ServiceConfig } from '../config/services-schema.js';
+import { SECRET_PLACEHOLDER } from '../pipeline/plan/plan.js';
 import { resolveWorkingDirectory } from '../pipeline/plan/working-directory.js';
 import type { SecretSource } from '../pipeline/types.js';
 import type { HealthCheck } from '../runtime/local/types.js';
@@ -30,7 +31,6 @@ export const DEFAULT_HEALTH = {
   healthyThreshold: 1,
   unhealthyThreshold: 3,
 };
-const SECRET_PLACEHOLDER = '***';
 
 export interface ServicePlan {
   name: string;
@@ -186,11 +186,7 @@ function planService(
   add: (path: ConfigPath, message: string) => void,
 ): ServicePlan {
   const base = ['services', name];
-  const resolve = (ns: string, key: string): string | undefined => {
-    if (ns === 'env') return Object.hasOwn(ctx.env, key) ? ctx.env[key] : undefined;
-    if (ns === 'secrets') return ctx.secrets === undefined ? SECRET_PLACEHOLDER : ctx.secrets.get(key);
-    return undefined;
-  };
+  const resolve = envAndSecrets(ctx.env, ctx.secrets, SECRET_PLACEHOLDER);
   const value = (text: string, path: ConfigPath): string => {
     try {
       return interpolate(text, resolve);
