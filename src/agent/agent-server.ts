@@ -8,6 +8,7 @@ import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
 import { createBuiltinDataPlane } from '../proxy/builtin/builtin-data-plane.js';
 import type { DataPlane } from '../proxy/types.js';
+import { readInstanceUsage } from '../runtime/local/process-usage.js';
 import type { Supervisor } from '../runtime/local/types.js';
 import { AgentCore } from './agent-core.js';
 import { removeAgentFile, writeAgentFile } from './agent-file.js';
@@ -128,6 +129,10 @@ async function handle(
   if (collection === 'stats' && name === undefined) {
     allow(method, 'GET');
     return sendJson(res, 200, core.stats());
+  }
+  if (collection === 'usage' && name === undefined) {
+    allow(method, 'GET');
+    return sendJson(res, 200, await readInstanceUsage(core.state().instances));
   }
   if (collection === 'shutdown' && name === undefined) {
     allow(method, 'POST');

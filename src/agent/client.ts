@@ -1,7 +1,7 @@
 /** The control plane's side of the agent's admin API (protocol.ts), on Node's global fetch. */
 import { TandemError } from '../errors.js';
 import type { InstanceSpec, InstanceStatus } from '../runtime/local/types.js';
-import type { AgentState, ListenerSpec, ListenerStatus, StatsResponse } from './protocol.js';
+import type { AgentState, ListenerSpec, ListenerStatus, StatsResponse, UsageResponse } from './protocol.js';
 
 export interface AgentClientOptions {
   url: string;
@@ -53,6 +53,11 @@ export class AgentClient {
 
   stats(): Promise<StatsResponse> {
     return this.call('GET', '/v1/stats');
+  }
+
+  /** CPU (cumulative seconds) and RSS per instance; null for an instance without a process now. */
+  usage(): Promise<UsageResponse> {
+    return this.call('GET', '/v1/usage');
   }
 
   /** Returns once the agent accepted; it then stops every instance and listener, and exits. */

@@ -5,6 +5,7 @@
  * after its own restart, so killing the control plane drops no request.
  */
 import type { ProxyStats } from '../proxy/types.js';
+import type { ProcessUsage } from '../runtime/local/process-usage.js';
 import type { InstanceSpec, InstanceStatus } from '../runtime/local/types.js';
 
 /** Written (mode 0600) by the agent once it listens; removed when it exits normally. */
@@ -55,6 +56,7 @@ export interface AgentState {
  *   PUT    /v1/listeners/:key  ListenerSpec → ListenerStatus (starts listening on first PUT; 409 EADDRINUSE)
  *   DELETE /v1/listeners/:key               → 204
  *   GET    /v1/stats                        → Record<listenerKey, ProxyStats>
+ *   GET    /v1/usage                        → Record<instanceId, ProcessUsage | null> (CPU, RSS from /proc)
  *   POST   /v1/shutdown                     → 202; stops every instance and listener, then exits
  *
  * Every route needs `Authorization: Bearer <token>` (401 TANDEM_AGENT_UNAUTHORIZED otherwise).
@@ -69,3 +71,9 @@ export interface StopInstanceBody {
   drainMs: number;
 }
 export type StatsResponse = Record<string, ProxyStats>;
+/**
+ * Per instance listed in /v1/state: CPU seconds used since its process group started (cumulative:
+ * the reader takes deltas, and a new pid starts again from 0), resident memory and process count
+ * now. null when unknown: no process at the moment, or not on Linux.
+ */
+export type UsageResponse = Record<string, ProcessUsage | null>;

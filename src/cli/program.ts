@@ -1,13 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './verbs/agent.js';
+import { registerAlerts } from './verbs/alerts.js';
 import { registerControl } from './verbs/control.js';
 import { registerDeploy } from './verbs/deploy.js';
+import { registerIncident } from './verbs/incident.js';
 import { registerInit } from './verbs/init.js';
 import { registerLogs } from './verbs/logs.js';
 import { registerRun } from './verbs/run.js';
 import { registerScale } from './verbs/scale.js';
 import { registerSecret } from './verbs/secret.js';
+import { registerSilence } from './verbs/silence.js';
 import { registerStatus } from './verbs/status.js';
+import { registerTop } from './verbs/top.js';
 import { registerUp } from './verbs/up.js';
 import { registerValidate } from './verbs/validate.js';
 
@@ -46,6 +50,10 @@ Docs: docs/pipeline.md, docs/configuration.md`,
   registerStatus(program);
   registerScale(program);
   registerLogs(program);
+  registerTop(program);
+  registerAlerts(program);
+  registerIncident(program);
+  registerSilence(program);
   registerAgent(program);
   return program;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { alertsSchema, notifyRoutingShape, observeSchema } from './observe-schema.js';
 import { environmentsSchema, servicesSchema } from './services-schema.js';
 
 /**
@@ -199,6 +200,7 @@ export const configSchema = z
             description: 'A Slack-compatible channel.',
             examples: [{ url: `\${{ secrets.SLACK_WEBHOOK }}` }],
           }),
+        ...notifyRoutingShape,
       })
       .optional()
       .meta({
@@ -207,6 +209,8 @@ export const configSchema = z
       }),
     services: servicesSchema.optional(),
     environments: environmentsSchema.optional(),
+    alerts: alertsSchema.optional(),
+    observe: observeSchema.optional(),
   })
   .meta({ title: 'tandem.yaml', description: 'The configuration of a Tandem project.' });
 

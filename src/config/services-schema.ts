@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { observeServiceShape } from './observe-schema.js';
 import { progressiveEnvironmentShape } from './progressive-schema.js';
 
 /**
@@ -115,6 +116,7 @@ export const serviceSchema = z
         'How long a leaving instance may finish its in-flight requests and WebSockets before it is stopped. Default: 30s.',
       examples: ['30s'],
     }),
+    ...observeServiceShape,
   })
   .meta({ description: 'One long-running service.' });
 

@@ -7,16 +7,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { clampReplicas } from '../autoscale/from-config.js';
 import { envAndSecrets, interpolate } from '../config/interpolate.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import { command, type RolloutCommand } from '../delivery/commands.js';
+import { ABORTED_BY_OPERATOR, command, type RolloutCommand } from '../delivery/commands.js';
 import { type EnvironmentPlan, planEnvironments, type ServicePlan } from '../delivery/environment-plan.js';
 import { activeFreeze, describeFreeze, describeInstant } from '../delivery/freeze/index.js';
 import type { Rollout, StrategyConfig } from '../delivery/types.js';
 import { TERMINAL_STATES } from '../delivery/types.js';
 import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
+import { TandemMetrics } from '../observe/exposition/index.js';
+import { linkReleases } from '../observe/incidents/index.js';
+import { openSqliteMetricsStore } from '../observe/metrics/sqlite/index.js';
+import type { MetricsStore } from '../observe/metrics/types.js';
+import { type ObservePlan, planObserve } from '../observe/plan.js';
 import { createRelease } from '../release/create-release.js';
 import { releaseProjectDir } from '../release/layout.js';
 import { runReleaseCommand } from '../release/release-command.js';
@@ -33,9 +39,13 @@ import {
   receivePush,
   type WebhookProvider,
 } from '../watch/webhooks/index.js';
+import { Alerting } from './alerting.js';
 import { AutoDeployer, type AutoRequest } from './auto-deployer.js';
+import { Autoscaling } from './autoscaling.js';
+import { IncidentOps } from './incident-ops.js';
 import { instanceEnv, instanceSpec } from './instance-spec.js';
 import { LISTEN_HOST, LocalRuntime, type RuntimeResolver } from './local-runtime.js';
+import { Observer } from './observer.js';
 import {
   type AgentApi,
   type Clock,
@@ -55,6 +65,8 @@ export interface ControlPlaneOptions {
   agent: AgentApi;
   env: Record<string, string | undefined>;
   clock?: Clock;
+  /** The metrics store; by default `.tandem/metrics.sqlite`, opened by start(). */
+  metrics?: MetricsStore;
 }
 
 /** Who calls an operation (the API's one auth check says). */
@@ -90,10 +102,22 @@ export class ControlPlane {
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly deliveries = createMemoryDeliveryLog();
   private notifications: RolloutNotifications | undefined;
+  private observePlan: ObservePlan;
+  private metricsStore: MetricsStore | undefined;
+  private ownsMetrics = false;
+  private alerting: Alerting | undefined;
+  private observer: Observer | undefined;
+  private eventFeed: NodeJS.Timeout | undefined;
+  private lastEventId = 0;
+  readonly autoscaling: Autoscaling;
+  readonly exposition = new TandemMetrics();
+  readonly incidents: IncidentOps;
 
   constructor(opts: ControlPlaneOptions) {
     this.loaded = opts.loaded;
     this.plans = planEnvironments(opts.loaded, { env: opts.env, secrets: undefined });
+    this.observePlan = planObserve(opts.loaded);
+    this.metricsStore = opts.metrics;
     this.store = opts.store;
     this.agent = opts.agent;
     this.env = opts.env;
@@ -106,9 +130,29 @@ export class ControlPlane {
       resolver,
       clock: this.clock,
       isConfigured: (e, s) => this.servicePlan(e, s) !== undefined,
+      replicasFor: (e, s) => this.autoscaling.replicasFor(e, s),
       onFinished: (id, succeeded) => {
         if (succeeded) void this.flowOn(id);
+        void this.incidentOfDeployment(id, succeeded);
       },
+    });
+    this.incidents = new IncidentOps({ store: this.store, clock: this.clock });
+    this.autoscaling = new Autoscaling({
+      store: this.store,
+      metrics: {
+        window: (...a) => this.metrics().window(...a),
+        series: (...a) => this.metrics().series(...a),
+        app: (...a) => this.metrics().app(...a),
+        subjects: (...a) => this.metrics().subjects(...a),
+      },
+      clock: this.clock,
+      plans: () => this.plans,
+      poke: () => this.reconciler.poke(),
+      onEvaluation: (e) =>
+        this.exposition.recordAutoscale(e.environment, e.service, {
+          from: e.decision.inputs.current,
+          to: e.apply,
+        }),
     });
     this.auto = new AutoDeployer({
       plans: () => this.plans,
@@ -158,6 +202,146 @@ export class ControlPlane {
       this.notifications = new RolloutNotifications(this.store, notifiers);
       await this.notifications.start();
     }
+    await this.startObserving();
+  }
+
+  /** The metrics store (opened by start()). */
+  metrics(): MetricsStore {
+    if (this.metricsStore === undefined) {
+      throw new TandemError('TANDEM_NOT_STARTED', 'the metrics store is not open yet; try again in a moment');
+    }
+    return this.metricsStore;
+  }
+
+  /** The last agent reads of the watch loop (for `tandem top`). */
+  lastObservation(): Observer['last'] {
+    return this.observer?.last;
+  }
+
+  /** The alert evaluator's current instances (status). */
+  alertStates(): ReturnType<Alerting['current']> | undefined {
+    return this.alerting?.current();
+  }
+
+  serviceStates() {
+    return this.store.deployments.serviceStates();
+  }
+
+  observeConfig(): ObservePlan {
+    return this.observePlan;
+  }
+
+  private async startObserving(): Promise<void> {
+    if (this.metricsStore === undefined) {
+      this.metricsStore = openSqliteMetricsStore({
+        file: path.join(stateDir(this.loaded.dir), 'metrics.sqlite'),
+        retention: this.observePlan.retention,
+      });
+      this.ownsMetrics = true;
+    }
+    await this.resetAlerting();
+    this.observer = new Observer({
+      agent: this.agent,
+      metrics: this.metricsStore,
+      clock: this.clock,
+      plan: () => this.observePlan,
+      plans: () => this.plans,
+      alerting: () => this.alerting,
+      autoscaling: this.autoscaling,
+      exposition: this.exposition,
+    });
+    this.observer.start();
+    const open = await this.store.incidents.list({ state: 'open', limit: 500 });
+    this.exposition.setOpenIncidents(open.map((i) => i.id));
+    // Tandem's own /metrics counts from the event log (rollouts, deployments, pipeline runs…).
+    const [last] = await this.store.events.list({ order: 'desc', limit: 1 });
+    this.lastEventId = last?.id ?? 0;
+    this.eventFeed = setInterval(() => void this.feedEvents(), 1000);
+    this.eventFeed.unref();
+  }
+
+  private async feedEvents(): Promise<void> {
+    try {
+      for (const e of await this.store.events.list({ afterId: this.lastEventId, limit: 1000 })) {
+        this.lastEventId = e.id;
+        this.exposition.onEvent(e);
+      }
+    } catch (err) {
+      logger().debug({ err }, 'could not read events for /metrics');
+    }
+  }
+
+  /** (Re)builds the alert evaluator from the running config (at start and after `apply`). */
+  private async resetAlerting(): Promise<void> {
+    const previous = this.alerting;
+    const secrets = await openVault(this.store, this.loaded.dir, this.env).toSecretSource();
+    const metrics = this.metrics();
+    this.alerting = new Alerting({
+      store: this.store,
+      metrics,
+      clock: this.clock,
+      plan: this.observePlan,
+      secrets,
+      env: this.env,
+      targets: () => this.deployedTargets(),
+    });
+    await previous?.stop();
+  }
+
+  /** Every (environment, service) deployed and still configured. */
+  private async deployedTargets(): Promise<Array<{ environment: string; service: string }>> {
+    const states = await this.store.deployments.serviceStates();
+    return states
+      .filter((s) => this.servicePlan(s.environment, s.service) !== undefined)
+      .map((s) => ({ environment: s.environment, service: s.service }));
+  }
+
+  /**
+   * An automatic rollback opens an incident (a change failed in front of users); the next
+   * successful deployment of that environment resolves it (service restored).
+   */
+  private async incidentOfDeployment(id: string, succeeded: boolean): Promise<void> {
+    try {
+      const deployment = await this.store.deployments.get(id);
+      if (deployment === undefined) return;
+      const rollouts = await this.store.deployments.rolloutsOf(id);
+      const now = this.clock.now();
+      if (succeeded) {
+        for (const r of rollouts) {
+          const open = await this.store.incidents.openFor(deployment.environment, r.service);
+          if (open?.cause.kind === 'rollback')
+            await this.store.incidents.resolve(
+              open.id,
+              'tandem',
+              `restored by ${id} (${deployment.release})`,
+              new Date(now),
+            );
+        }
+        return;
+      }
+      for (const r of rollouts) {
+        if (r.state !== 'rolled-back' || (r.reason ?? '').startsWith(ABORTED_BY_OPERATOR)) continue;
+        const history = await this.store.deployments.history(deployment.environment, 200);
+        const linked = linkReleases(
+          { from: new Date(deployment.startedAt), to: new Date(now) },
+          history,
+          deployment.environment,
+        );
+        const releases = [...new Set([releaseOfRevision(r.to), ...linked.releases])];
+        await this.store.incidents.open({
+          environment: deployment.environment,
+          service: r.service,
+          title: `automatic rollback of ${releaseOfRevision(r.to)}: ${(r.reason ?? 'rolled back').split('\n')[0]}`,
+          severity: 'page',
+          cause: { kind: 'rollback', ref: id },
+          releases,
+          suspects: [releaseOfRevision(r.to)],
+          at: new Date(now),
+        });
+      }
+    } catch (err) {
+      logger().warn({ err, deployment: id }, 'could not record the incident of a deployment');
+    }
   }
 
   async stop(): Promise<void> {
@@ -167,7 +351,15 @@ export class ControlPlane {
     await this.auto.idle();
     await this.notifications?.stop();
     this.notifications = undefined;
+    clearInterval(this.eventFeed);
+    await this.observer?.stop();
+    await this.alerting?.stop();
     await this.reconciler.stop();
+    if (this.ownsMetrics) {
+      this.metricsStore?.close();
+      this.metricsStore = undefined;
+      this.ownsMetrics = false;
+    }
   }
 
   /** A new commit on a tracked branch (polling or a webhook): deploy it where `auto: true`. */
@@ -416,6 +608,14 @@ export class ControlPlane {
         { exitCode: 2 },
       );
     }
+    const autoscale = this.servicePlan(env.name, opts.service)?.autoscale;
+    if (autoscale != null) {
+      throw new TandemError(
+        'TANDEM_AUTOSCALED',
+        `"${opts.service}" is autoscaled (min ${autoscale.min}, max ${autoscale.max}); change \`autoscale\` in tandem.yaml and run \`tandem apply\` instead`,
+        { exitCode: 2 },
+      );
+    }
     if ((await this.store.deployments.progressing(env.name)).length > 0) {
       throw new TandemError(
         'TANDEM_ROLLOUT_IN_PROGRESS',
@@ -451,7 +651,7 @@ export class ControlPlane {
     for (const env of this.plans) {
       for (const s of env.services) {
         const old = before.find((e) => e.name === env.name)?.services.find((o) => o.name === s.name);
-        if (old !== undefined && old.replicas !== s.replicas)
+        if (old !== undefined && old.replicas !== s.replicas && s.autoscale === null)
           await this.store.deployments.scale(env.name, s.name, s.replicas, at);
       }
     }
@@ -661,8 +861,12 @@ export class ControlPlane {
   private async reload(): Promise<void> {
     const loaded = await loadConfig({ config: this.loaded.file, cwd: this.loaded.dir });
     const plans = planEnvironments(loaded, { env: this.env, secrets: undefined });
+    const observe = planObserve(loaded);
+    const changed = JSON.stringify(observe) !== JSON.stringify(this.observePlan);
     this.loaded = loaded;
     this.plans = plans;
+    this.observePlan = observe;
+    if (changed && this.alerting !== undefined) await this.resetAlerting();
   }
 
   private environment(name: string): EnvironmentPlan {
@@ -800,8 +1004,14 @@ export class ControlPlane {
     const id = newDeploymentId(now);
     const states = (await this.store.deployments.serviceStates()).filter((s) => s.environment === env.name);
     const rollouts = env.services.map((s) => {
-      const from = states.find((x) => x.service === s.name)?.release ?? null;
-      const rollout = newRollout(id, s.name, env.strategy, from, releaseId, s.replicas, now);
+      const running = states.find((x) => x.service === s.name);
+      const from = running?.release ?? null;
+      // An autoscaled service keeps the count it has scaled to: a deploy never resets the autoscaler.
+      const replicas =
+        s.autoscale !== null && running !== undefined
+          ? clampReplicas(s.autoscale, running.replicas)
+          : s.replicas;
+      const rollout = newRollout(id, s.name, env.strategy, from, releaseId, replicas, now);
       // Approval gates deploys; a rollback is the way out of trouble and is never held.
       return kind === 'deploy' && env.approval.length > 0
         ? { ...rollout, state: 'awaiting-approval' as const }

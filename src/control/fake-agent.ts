@@ -3,7 +3,13 @@
  * are records that become healthy when the test calls settle(), or crash-loop when their
  * revision is listed in `crashing`. Runs no process and opens no port.
  */
-import type { AgentState, ListenerSpec, ListenerStatus, StatsResponse } from '../agent/protocol.js';
+import type {
+  AgentState,
+  ListenerSpec,
+  ListenerStatus,
+  StatsResponse,
+  UsageResponse,
+} from '../agent/protocol.js';
 import { type InstanceSpec, type InstanceStatus, newInstanceStatus } from '../runtime/local/types.js';
 import type { AgentApi } from './ports.js';
 
@@ -13,6 +19,8 @@ export class FakeAgent implements AgentApi {
   readonly crashing = new Set<string>();
   readonly stopped: string[] = [];
   shutdownCalled = false;
+  /** What usage() answers; tests set it. */
+  usageByInstance: UsageResponse = {};
   private clock = 1;
 
   async state(): Promise<AgentState> {
@@ -70,6 +78,10 @@ export class FakeAgent implements AgentApi {
 
   async stats(): Promise<StatsResponse> {
     return {};
+  }
+
+  async usage(): Promise<UsageResponse> {
+    return structuredClone(this.usageByInstance);
   }
 
   async shutdown(): Promise<void> {

@@ -2,7 +2,7 @@
  * What the control plane needs from the outside, as small interfaces: the agent (supervisor +
  * data planes, src/agent/client.ts implements AgentApi) and the clock. Tests pass fakes.
  */
-import type { AgentState, ListenerSpec, StatsResponse } from '../agent/protocol.js';
+import type { AgentState, ListenerSpec, StatsResponse, UsageResponse } from '../agent/protocol.js';
 import type { InstanceSpec, InstanceStatus } from '../runtime/local/types.js';
 
 export interface AgentApi {
@@ -14,6 +14,7 @@ export interface AgentApi {
   putListener(spec: ListenerSpec): Promise<unknown>;
   deleteListener(key: string): Promise<void>;
   stats(): Promise<StatsResponse>;
+  usage(): Promise<UsageResponse>;
   shutdown(): Promise<void>;
 }
 

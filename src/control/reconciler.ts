@@ -28,6 +28,11 @@ export interface ReconcilerDeps {
   clock: Clock;
   /** Whether the active config still deploys this service to this environment. */
   isConfigured(environment: string, service: string): boolean;
+  /**
+   * The autoscaler's count for a service in a rollout (it only ever raises it): applied to the
+   * rollout record here, so the reconciler stays the only writer of rollouts.
+   */
+  replicasFor?(environment: string, service: string): number | undefined;
   /** Called after a deployment ended (its end is already stored). */
   onFinished?(deploymentId: string, succeeded: boolean): void;
 }
@@ -84,9 +89,12 @@ export class Reconciler {
 
     for (const deployment of deployments) {
       const rollouts = await store.deployments.rolloutsOf(deployment.id);
-      for (const before of rollouts) {
-        inRollout.add(serviceKey(deployment.environment, before.service));
-        if (TERMINAL_STATES.has(before.state)) continue;
+      for (const stored of rollouts) {
+        inRollout.add(serviceKey(deployment.environment, stored.service));
+        if (TERMINAL_STATES.has(stored.state)) continue;
+        const scaled = this.deps.replicasFor?.(deployment.environment, stored.service);
+        const before =
+          scaled !== undefined && scaled > stored.replicas ? { ...stored, replicas: scaled } : stored;
         const now = clock.now();
         const routed = resolver.service(deployment.environment, before.service).listen !== null;
         const observed = observeService(state, deployment.environment, before.service, now, {
@@ -108,8 +116,8 @@ export class Reconciler {
           }
         }
         // Persist BEFORE acting (DESIGN.md §5).
-        if (record !== before)
-          await store.deployments.saveRollout(deployment.id, record, before, new Date(now));
+        if (record !== stored)
+          await store.deployments.saveRollout(deployment.id, record, stored, new Date(now));
         for (const action of actions) {
           if (action.type === 'fail' || action.type === 'complete') continue;
           await runtime.apply(deployment.environment, before.service, action, state);

@@ -4,6 +4,8 @@
  * working directory checked). Pure; every problem is reported at its position in one ConfigError,
  * like the pipeline's plan.
  */
+import type { AutoscaleSpec } from '../autoscale/controller.js';
+import { autoscaleSpecOf, clampReplicas } from '../autoscale/from-config.js';
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
 import { envAndSecrets, InterpolationError, interpolate } from '../config/interpolate.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
@@ -46,6 +48,8 @@ export interface ServicePlan {
   drainMs: number;
   /** Port of the environment's data plane for this service; null: not routed (a worker). */
   listen: number | null;
+  /** `autoscale:`; null when the count is fixed (`replicas`). */
+  autoscale: AutoscaleSpec | null;
 }
 
 export interface EnvironmentPlan {
@@ -207,6 +211,7 @@ function planService(
     else workingDirectory = resolved.relative;
   }
 
+  const autoscale = service.autoscale === undefined ? null : autoscaleSpecOf(service.autoscale);
   const h = service.health ?? {};
   const timing = {
     intervalMs: h.interval ?? DEFAULT_HEALTH.intervalMs,
@@ -222,7 +227,10 @@ function planService(
     run: service.run,
     workingDirectory,
     env,
-    replicas: service.replicas ?? 1,
+    replicas:
+      autoscale === null
+        ? (service.replicas ?? 1)
+        : clampReplicas(autoscale, service.replicas ?? autoscale.min),
     health,
     release: service.release,
     stop: {
@@ -231,6 +239,7 @@ function planService(
     },
     drainMs: service.drain ?? DEFAULT_DRAIN_MS,
     listen,
+    autoscale,
   };
 }
 

@@ -62,7 +62,8 @@ function notificationType(event: StoredEvent): NotificationType | undefined {
   }
 }
 
-const VERB: Record<NotificationType, string> = {
+/** Rollout types only; other notifications come with their own summary. */
+const VERB: Partial<Record<NotificationType, string>> = {
   'rollout.started': 'started',
   'rollout.step': 'moved on',
   'rollout.paused': 'paused',
@@ -79,7 +80,7 @@ const VERB: Record<NotificationType, string> = {
 export function summarize(n: Omit<Notification, 'summary' | 'id'>): string {
   const where = n.environment === undefined ? '' : `${n.environment}: `;
   const what = `${n.service === undefined ? '' : `${n.service} `}rollout${n.release === undefined ? '' : ` of ${n.release}`}`;
-  let verb = VERB[n.type];
+  let verb = VERB[n.type] ?? n.type;
   if (n.type === 'rollout.step') {
     const step = numberField(n.data, 'step');
     const weight = numberField(n.data, 'weight');

@@ -1,4 +1,4 @@
-/** Notifications to owners about rollouts: the Notifier seam, its receivers and the dispatcher. */
+/** Notifications to owners (rollouts, alert groups, incidents): the Notifier seam, its receivers and the dispatcher. */
 export { isNotificationDeliveryError, NotificationDeliveryError } from './delivery-error.js';
 export {
   createDispatcher,
@@ -22,6 +22,11 @@ export {
 export { createSlackNotifier, type SlackNotifierOptions } from './slack/slack-notifier.js';
 export { type Clock, systemClock, systemTimers, type Timers } from './timers.js';
 export {
+  ALERT_NOTIFICATION_TYPES,
+  type AlertGroupData,
+  type AlertNotificationType,
+  type AlertPayload,
+  isAlertNotificationType,
   isNotificationType,
   NOTIFICATION_TYPES,
   type Notification,

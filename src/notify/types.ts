@@ -1,6 +1,7 @@
 /**
- * Notifications: what owners are told about a rollout, and the Notifier seam (DESIGN.md §2)
- * every receiver (webhook, Slack-compatible) implements. Pure data, no I/O.
+ * Notifications: what owners are told about a rollout, an alert group or an incident, and the
+ * Notifier seam (DESIGN.md §2) every receiver (webhook, Slack-compatible) implements. Pure data,
+ * no I/O.
  */
 
 export const NOTIFICATION_TYPES = [
@@ -11,6 +12,10 @@ export const NOTIFICATION_TYPES = [
   'rollout.promoted',
   'rollout.aborted',
   'rollout.rolled-back',
+  'alert.firing',
+  'alert.resolved',
+  'incident.opened',
+  'incident.resolved',
 ] as const;
 
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
@@ -53,4 +58,48 @@ export interface Notifier {
 
 export function isNotificationType(value: string): value is NotificationType {
   return (NOTIFICATION_TYPES as readonly string[]).includes(value);
+}
+
+/** The alert-group notifications, whose `data` is an AlertGroupData. */
+export const ALERT_NOTIFICATION_TYPES = [
+  'alert.firing',
+  'alert.resolved',
+] as const satisfies readonly NotificationType[];
+
+export type AlertNotificationType = (typeof ALERT_NOTIFICATION_TYPES)[number];
+
+/**
+ * One alert as Alertmanager's webhook sends it (alertmanager docs/configuration.md), plus
+ * Tandem's `flapping`. Times are ISO-8601; a firing alert's `endsAt` is Alertmanager's zero
+ * time `0001-01-01T00:00:00Z`.
+ */
+export type AlertPayload = {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  fingerprint: string;
+  /** Changing state too often: its changes are held back until it is stable (see observe/routing). */
+  flapping: boolean;
+};
+
+/**
+ * The `data` of an alert.firing / alert.resolved notification: Alertmanager's webhook payload
+ * (version 4), so a receiver written for Alertmanager reads it unchanged inside Tandem's envelope.
+ */
+export type AlertGroupData = {
+  version: '4';
+  groupKey: string;
+  truncatedAlerts: number;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  alerts: AlertPayload[];
+};
+
+export function isAlertNotificationType(value: string): value is AlertNotificationType {
+  return (ALERT_NOTIFICATION_TYPES as readonly string[]).includes(value);
 }

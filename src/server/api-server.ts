@@ -8,9 +8,12 @@ import { z } from 'zod';
 import { ApiError, parseBody, readJson, sendJson } from '../agent/http-io.js';
 import { ConfigError } from '../config/errors.js';
 import type { ControlPlane } from '../control/control-plane.js';
+import { metricsQuery, topSnapshot, uptime } from '../control/observe-queries.js';
 import { isTandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
+import { parseDuration } from '../util/duration.js';
 import { authorize } from './auth.js';
+import { registerObserveRoutes } from './observe-routes.js';
 
 const deployBody = z
   .strictObject({
@@ -153,6 +156,58 @@ export function createApiServer(opts: ApiServerOptions): Server {
     body: { instances: await plane.instances(q.get('environment') ?? undefined, p.service as string) },
   }));
   route('POST', '/v1/apply', async () => ({ status: 200, body: await plane.apply() }));
+  // Tandem's own metrics, for an existing Prometheus (text format, not JSON).
+  route('GET', '/metrics', async (_req, _p, _q, res) => {
+    const { contentType, body } = await plane.exposition.render();
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return { status: 200, body: null };
+  });
+  route('GET', '/v1/top', async (_req, _p, q) => ({
+    status: 200,
+    body: await topSnapshot(plane, q.get('environment') ?? undefined),
+  }));
+  route('GET', '/v1/metrics/query', async (_req, _p, q) => {
+    const now = Date.now();
+    const required = (name: string) => {
+      const v = q.get(name);
+      if (v === null || v === '') throw new ApiError(400, 'TANDEM_BAD_QUERY', `the query needs ?${name}=`);
+      return v;
+    };
+    const time = (name: string, fallback: number) => {
+      const v = q.get(name);
+      if (v === null) return fallback;
+      const ago = parseDuration(v);
+      const at = ago !== undefined ? now - ago : Date.parse(v);
+      if (Number.isNaN(at))
+        throw new ApiError(
+          400,
+          'TANDEM_BAD_QUERY',
+          `?${name}= is an ISO time or a duration ago ("1h"), got "${v}"`,
+        );
+      return at;
+    };
+    const from = time('from', now - 3_600_000);
+    const to = time('to', now);
+    const step = parseDuration(q.get('step') ?? '') ?? Math.max(1000, Math.ceil((to - from) / 120));
+    const instance = q.get('instance');
+    return {
+      status: 200,
+      body: metricsQuery(plane, {
+        environment: required('environment'),
+        service: required('service'),
+        ...(instance !== null ? { instance } : {}),
+        from,
+        to,
+        stepMs: step,
+      }),
+    };
+  });
+  route('GET', '/v1/environments/:env/services/:service/uptime', async (_req, p) => ({
+    status: 200,
+    body: uptime(plane, p.env as string, p.service as string),
+  }));
+  registerObserveRoutes(route, plane.incidents);
   route('POST', '/v1/shutdown', async (_req, _p, _q, res) => {
     res.on('finish', () => opts.onShutdown());
     return { status: 202, body: { stopping: true } };
@@ -185,7 +240,8 @@ export function createApiServer(opts: ApiServerOptions): Server {
     });
     try {
       const out = await found.handler(req, params, url.searchParams, res, auth);
-      sendJson(res, out.status, out.body);
+      // A handler that answered in another format (/metrics) has already written the response.
+      if (!res.headersSent) sendJson(res, out.status, out.body);
     } catch (err) {
       const e = toApiError(err);
       if (e.status >= 500) logger().error({ err }, 'API request failed');

@@ -15,6 +15,9 @@ export interface Database {
   deployments: DeploymentsTable;
   rollouts: RolloutsTable;
   service_state: ServiceStateTable;
+  incidents: IncidentsTable;
+  silences: SilencesTable;
+  alert_states: AlertStatesTable;
 }
 
 /** A column that is written once, at insert, and never updated. */
@@ -137,5 +140,63 @@ export interface ServiceStateTable {
   service: string;
   release: string;
   replicas: number;
+  updated_at: string;
+}
+
+export type IncidentState = 'open' | 'resolved';
+export type IncidentCauseKind = 'alert' | 'rollback';
+
+/**
+ * An incident (issue 5): opened by a firing page-severity alert or an automatic rollback, at most
+ * one open per environment and service (a partial unique index), resolved once.
+ */
+export interface IncidentsTable {
+  /** `inc-<seq>`, e.g. `inc-12`. */
+  id: string;
+  seq: number;
+  environment: string;
+  service: string;
+  title: string;
+  severity: string;
+  state: IncidentState;
+  opened_at: string;
+  resolved_at: string | null;
+  /** A principal, or `tandem` when its alerts cleared. */
+  resolved_by: string | null;
+  cause_kind: IncidentCauseKind;
+  /** The alert fingerprint or the deployment id that opened it. */
+  cause_ref: string;
+  /** JSON array of release ids linked to the incident. */
+  releases: string;
+  /** JSON array of the fingerprints of the alerts attached to it. */
+  alerts: string;
+  resolution: string | null;
+}
+
+/** A silence: notifications of alerts matching every matcher are muted in [starts_at, ends_at). */
+export interface SilencesTable {
+  /** `sil-<8 hex>`. */
+  id: string;
+  /** JSON array of `{ label, op: '=' | '!=' | '=~', value }`. */
+  matchers: string;
+  starts_at: string;
+  ends_at: string;
+  created_by: string;
+  comment: string;
+  created_at: string;
+  /** Set when expired by hand (`tandem silence expire`) before ends_at. */
+  expired_at: string | null;
+  expired_by: string | null;
+}
+
+/** The current state of each alert instance, so a control-plane restart neither re-notifies nor loses timers. */
+export interface AlertStatesTable {
+  fingerprint: string;
+  rule: string;
+  environment: string;
+  service: string;
+  state: string;
+  /** JSON of the evaluator's record (pending-since, last notified, flap history…). */
+  record: string;
   updated_at: string;
 }

@@ -3,11 +3,14 @@ import { TandemError } from '../errors.js';
 import type { Database } from './database.js';
 import type { StoreBackend, StoreEngine } from './engine.js';
 import { migrationProvider } from './migrations/index.js';
+import { type AlertStatesRepository, createAlertStatesRepository } from './repositories/alert-states.js';
 import { createDeploymentsRepository, type DeploymentsRepository } from './repositories/deployments.js';
 import { createEventsRepository, type EventsRepository } from './repositories/events.js';
+import { createIncidentsRepository, type IncidentsRepository } from './repositories/incidents.js';
 import { createReleasesRepository, type ReleasesRepository } from './repositories/releases.js';
 import { createRunsRepository, type RunsRepository } from './repositories/runs.js';
 import { createSecretsRepository, type SecretsRepository } from './repositories/secrets.js';
+import { createSilencesRepository, type SilencesRepository } from './repositories/silences.js';
 
 /**
  * Tandem's state: the Kysely handle, one repository per aggregate, and transactions. Every
@@ -25,6 +28,9 @@ export interface Store {
   readonly secrets: SecretsRepository;
   readonly releases: ReleasesRepository;
   readonly deployments: DeploymentsRepository;
+  readonly incidents: IncidentsRepository;
+  readonly silences: SilencesRepository;
+  readonly alertStates: AlertStatesRepository;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Closes the connection; further calls are no-ops. */
@@ -51,6 +57,9 @@ export async function createStore(backend: StoreBackend): Promise<Store> {
     secrets: createSecretsRepository(db, events),
     releases: createReleasesRepository(db, events),
     deployments: createDeploymentsRepository(db, events),
+    incidents: createIncidentsRepository(db, events),
+    silences: createSilencesRepository(db, events),
+    alertStates: createAlertStatesRepository(db, events),
     transaction: (fn) => db.transaction().execute(fn),
     close() {
       closed ??= db.destroy();

@@ -16,13 +16,31 @@ const page = (lang) => `<!doctype html>
 <p><small>release ${release} · instance ${instance}</small></p></body></html>
 `;
 
+// Application metrics in the Prometheus text format: Tandem scrapes them (`metrics.path`).
+const greetings = new Map();
+const metrics = () =>
+  [
+    '# HELP hello_greetings_total Greetings served, by language.',
+    '# TYPE hello_greetings_total counter',
+    ...[...greetings].map(([lang, n]) => `hello_greetings_total{lang="${lang}"} ${n}`),
+    '# HELP hello_heap_bytes V8 heap in use.',
+    '# TYPE hello_heap_bytes gauge',
+    `hello_heap_bytes ${process.memoryUsage().heapUsed}`,
+    '',
+  ].join('\n');
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     return;
   }
+  if (url.pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
+    return;
+  }
   const lang = url.searchParams.get('lang') ?? 'en';
+  if (['en', 'fr', 'de'].includes(lang)) greetings.set(lang, (greetings.get(lang) ?? 0) + 1);
   if (url.pathname === '/api/greet') {
     try {
       res.writeHead(200, { 'content-type': 'application/json' });

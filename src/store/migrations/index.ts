@@ -4,6 +4,7 @@ import { eventsMigration } from './0001_events.js';
 import { pipelineRunsMigration } from './0002_pipeline_runs.js';
 import { secretsMigration } from './0003_secrets.js';
 import { deliveryMigration } from './0004_delivery.js';
+import { observeMigration } from './0005_observe.js';
 
 /**
  * Every migration, registered statically (the code runs from dist/, so nothing is read from
@@ -16,6 +17,7 @@ export function migrations(engine: StoreEngine): Record<string, Migration> {
     '0002_pipeline_runs': pipelineRunsMigration(),
     '0003_secrets': secretsMigration(),
     '0004_delivery': deliveryMigration(),
+    '0005_observe': observeMigration(),
   };
 }
 

@@ -72,8 +72,17 @@ export interface DeploymentsRepository {
   /** Newest first. */
   history(environment: string, limit?: number): Promise<Deployment[]>;
   serviceStates(): Promise<ServiceState[]>;
-  /** Sets the desired replicas of a deployed service, with a `service.scaled` event. False when not deployed. */
-  scale(environment: string, service: string, replicas: number, at: Date): Promise<boolean>;
+  /**
+   * Sets the desired replicas of a deployed service, with a `service.scaled` event (which carries
+   * `by` and, for the autoscaler, its decision). False when not deployed.
+   */
+  scale(
+    environment: string,
+    service: string,
+    replicas: number,
+    at: Date,
+    cause?: { by: string; decision?: Record<string, unknown> },
+  ): Promise<boolean>;
 }
 
 const SUBJECT = 'deployment';
@@ -285,7 +294,7 @@ export function createDeploymentsRepository(
       }));
     },
 
-    scale(environment, service, replicas, at) {
+    scale(environment, service, replicas, at, cause) {
       return db.transaction().execute(async (trx) => {
         const iso = at.toISOString();
         const res = await trx
@@ -300,7 +309,7 @@ export function createDeploymentsRepository(
           subjectKind: 'service',
           subjectId: `${environment}.${service}`,
           at,
-          data: { environment, service, replicas },
+          data: { environment, service, replicas, ...(cause ?? {}) },
         });
         return true;
       });

@@ -1,0 +1,6 @@
+export {
+  MAX_SERIES_POINTS,
+  openSqliteMetricsStore,
+  type SqliteMetricsStore,
+  type SqliteMetricsStoreOptions,
+} from './store.js';

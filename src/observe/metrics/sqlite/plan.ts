@@ -1,0 +1,93 @@
+/**
+ * Which tables a read takes its rows from. Pure.
+ *
+ * A read is served at the finest resolution whose retention still covers `from`. Rollups exist
+ * only up to their watermark (the first bucket not yet rolled up), so a rollup read continues from
+ * the next finer table after it: [from, hour wm) from h1, [hour wm, minute wm) from m1, the rest
+ * from raw. Rollup rows belong to a range by their bucket start and raw rows by their time, and the
+ * watermarks are bucket-aligned, so no sample is counted twice.
+ *
+ * A raw-resolution read takes the whole minutes inside it that are already rolled up from m1 (the
+ * same sums, exactly: one row per subject and minute instead of twelve) and only its edges and
+ * the not-yet-rolled-up tail from raw, whose rows are ordered by time across subjects (cheap to
+ * append, costly to scan for one subject over a long range).
+ */
+import type { Resolution, Retention } from '../types.js';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+
+export type Table = 'raw' | 'm1' | 'h1';
+
+export interface Watermarks {
+  /** Start of the first minute not yet rolled up into m1 (0: none yet). */
+  minute: number;
+  /** Start of the first hour not yet rolled up into h1. Never after `minute`. */
+  hour: number;
+}
+
+export interface Segment {
+  table: Table;
+  from: number;
+  to: number;
+}
+
+export interface ReadPlan {
+  resolution: Resolution;
+  segments: Segment[];
+}
+
+export const floorTo = (t: number, size: number): number => Math.floor(t / size) * size;
+export const ceilTo = (t: number, size: number): number => Math.ceil(t / size) * size;
+
+export function resolutionFor(from: number, now: number, retention: Retention): Resolution {
+  if (from >= now - retention.rawMs) return 'raw';
+  if (from >= now - retention.minuteMs) return '1m';
+  return '1h';
+}
+
+/**
+ * The segments of a read of [from, to), in time order. `stepMs` is the step of a series() read
+ * (default: one window): at raw resolution, m1 rows may stand in for raw rows only when no minute
+ * straddles two steps.
+ */
+export function planRead(
+  from: number,
+  to: number,
+  now: number,
+  retention: Retention,
+  wm: Watermarks,
+  stepMs = to - from,
+): ReadPlan {
+  const resolution = resolutionFor(from, now, retention);
+  const segments: Segment[] = [];
+  const add = (table: Table, a: number, b: number) => {
+    const s = Math.max(from, a);
+    const e = Math.min(to, b);
+    if (s < e) segments.push({ table, from: s, to: e });
+  };
+  if (resolution === 'raw') {
+    const gridAligned = stepMs >= to - from || (from % MINUTE_MS === 0 && stepMs % MINUTE_MS === 0);
+    if (!gridAligned || retention.minuteMs < retention.rawMs) add('raw', from, to);
+    else {
+      const a = ceilTo(from, MINUTE_MS);
+      const b = Math.max(a, Math.min(floorTo(to, MINUTE_MS), wm.minute));
+      add('raw', from, a);
+      add('m1', a, b);
+      add('raw', b, to);
+    }
+  } else if (resolution === '1m') {
+    add('m1', from, wm.minute);
+    add('raw', wm.minute, to);
+  } else {
+    add('h1', from, wm.hour);
+    add('m1', wm.hour, wm.minute);
+    add('raw', wm.minute, to);
+  }
+  return { resolution, segments };
+}
+
+/** The size of one row's bucket in a table (0 for raw samples, which are points). */
+export function bucketMs(table: Table): number {
+  return table === 'm1' ? MINUTE_MS : table === 'h1' ? HOUR_MS : 0;
+}

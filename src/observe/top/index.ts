@@ -1,0 +1,3 @@
+export { type BuildTopInput, buildTopSnapshot } from './build-snapshot.js';
+export { formatUptime, type RenderTopOptions, renderTop } from './render.js';
+export type { TopAutoscale, TopEnvironment, TopInstance, TopService, TopSnapshot } from './types.js';
