@@ -205,6 +205,10 @@ export const alertsSchema = z.array(alertRuleSchema).meta({
 
 export const observeSchema = z
   .strictObject({
+    enabled: z.boolean().optional().meta({
+      description:
+        'Collect metrics, evaluate alerts and autoscale. Default: true; false turns all three off (the data plane still counts for canary analysis).',
+    }),
     interval: durationSchema.optional().meta({
       description: 'Time between metric collections (and alert evaluations). Default: 5s.',
       examples: ['5s'],

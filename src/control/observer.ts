@@ -75,6 +75,7 @@ export class Observer {
   /** One pass; never throws. */
   async tick(): Promise<void> {
     const { agent, metrics, clock } = this.deps;
+    if (!this.deps.plan().enabled) return;
     let state: AgentState;
     let stats: StatsResponse;
     try {

@@ -31,6 +31,8 @@ export interface ScrapeConfig {
 }
 
 export interface ObservePlan {
+  /** `observe.enabled`: false turns collection, alerts and the autoscaler off. */
+  enabled: boolean;
   intervalMs: number;
   retention: Retention;
   flap: FlapOptions;
@@ -122,6 +124,7 @@ export function planObserve(loaded: LoadedConfig): ObservePlan {
   const o = config.observe;
   if (issues.length > 0) throw new ConfigError(issues);
   return {
+    enabled: o?.enabled ?? true,
     intervalMs: o?.interval ?? DEFAULT_OBSERVE_INTERVAL_MS,
     retention: {
       rawMs: o?.retention?.raw ?? DEFAULT_RETENTION.rawMs,
