@@ -29,9 +29,11 @@ import { type ObservePlan, receiverTargets } from '../observe/plan.js';
 import {
   type AlertRouter,
   type AlertUpdate,
+  activeSilences,
   createAlertRouter,
   routeAlert,
   type Silence,
+  silencedBy,
 } from '../observe/routing/index.js';
 import { type BurnRateAlert, evaluateBurn, ratioReader } from '../observe/slo/index.js';
 import type { SecretSource } from '../pipeline/types.js';
@@ -72,6 +74,7 @@ export class Alerting {
   /** When each `<env>.<service>` first became a target of this evaluator (0: known from the store). */
   private readonly firstSeen = new Map<string, number>();
   private readonly known = new Set<string>();
+  private silences: Silence[] = [];
   private loaded = false;
 
   constructor(private readonly deps: AlertingDeps) {
@@ -222,11 +225,12 @@ export class Alerting {
     for (const k of removed) this.states.delete(k);
     await store.alertStates.saveAll(records, transitions, { remove: removed, at: new Date(now) });
 
+    const silences = (await store.silences.list({ active: new Date(now) })).map((s): Silence => ({ ...s }));
+    this.silences = silences;
     for (const inst of opened) if (inst.rule.severity === 'page') await this.openIncident(inst, now);
     for (const inst of resolved) if (inst.rule.severity === 'page') await this.maybeResolve(inst, now);
 
-    const silences = await store.silences.list({ active: new Date(now) });
-    this.router.setSilences(silences.map((s): Silence => ({ ...s })));
+    this.router.setSilences(silences);
     this.router.ingest(updates, now);
     for (const { receiver, notification } of this.router.tick(now)) this.send(receiver, notification);
   }
@@ -353,6 +357,8 @@ export class Alerting {
       summary: `${inst.environment}/${inst.service}: incident ${id} ${type === 'incident.opened' ? 'opened' : 'resolved'} — ${title}`,
       data: { incident: id, title, severity: inst.rule.severity, releases, alert: inst.labels },
     };
+    // A silence covers the incident's notifications too (maintenance): it is still opened and shown.
+    if (silencedBy(activeSilences(this.silences, now), inst.labels).length > 0) return;
     const receivers = new Set(routeAlert(this.deps.plan.routing, inst.labels).map((d) => d.receiver));
     for (const r of receivers) this.send(r, n);
   }
