@@ -133,5 +133,9 @@ function highestSince(history: readonly Recommendation[], since: number, fallbac
 }
 
 function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0$/, '');
+  if (Number.isInteger(n)) return String(n);
+  const short = n.toFixed(2);
+  // 3.0018 must not read "3.0 → 4": show the digit that makes the ceiling go up.
+  if (Number(short) === Math.round(n)) return String(Number(n.toFixed(3)));
+  return short.replace(/0$/, '');
 }
