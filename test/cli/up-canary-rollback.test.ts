@@ -72,6 +72,22 @@ describe('a bad canary (real processes, real load)', () => {
     expect(deployments.map((d) => d.deployment.state)).toEqual(['failed', 'succeeded']);
     expect(deployments[0]?.deployment.reason).toMatch(/analysis failed: error rate/);
 
+    // An automatic rollback is a change that failed in front of users: it opens an incident,
+    // linked to the release that caused it.
+    const incidents = await t.cli(['incident', 'list', '--json']);
+    expect(incidents.code, incidents.stderr).toBe(0);
+    const { incidents: open } = JSON.parse(incidents.stdout) as {
+      incidents: Array<{
+        service: string;
+        state: string;
+        cause: { kind: string };
+        releases: string[];
+      }>;
+    };
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ service: 'web', state: 'open', cause: { kind: 'rollback' } });
+    expect(open[0]?.releases).toContain(deployments[0]?.deployment.release);
+
     // After the abort, all traffic is on the old release: a fresh load sees only its answers.
     const after = startLoad({ port: t.listenPort, concurrency: 4 });
     let afterResult: LoadResult;
