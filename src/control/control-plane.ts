@@ -42,6 +42,7 @@ import {
 import { Alerting } from './alerting.js';
 import { AutoDeployer, type AutoRequest } from './auto-deployer.js';
 import { Autoscaling } from './autoscaling.js';
+import { type HistoryEvent, historyEventsOf } from './history-events.js';
 import { IncidentOps } from './incident-ops.js';
 import { instanceEnv, instanceSpec } from './instance-spec.js';
 import { LISTEN_HOST, LocalRuntime, type RuntimeResolver } from './local-runtime.js';
@@ -57,7 +58,8 @@ import {
 import { Reconciler } from './reconciler.js';
 import { servicePlanOfRelease, snapshotOf } from './release-config.js';
 import { notifiersOf, RolloutNotifications } from './rollout-notifications.js';
-import { buildStatus, type Status } from './status.js';
+import { buildStatus, type Status, type StatusAutoscaleDecision } from './status.js';
+import { addObserveStatus, decisionOfEvent, observePartsOf } from './status-observe.js';
 
 export interface ControlPlaneOptions {
   loaded: LoadedConfig;
@@ -684,7 +686,23 @@ export class ControlPlane {
         }
       }
     }
-    return status;
+    // The autoscaler's memory is lost on a restart: until it evaluates again, show its last record.
+    const recorded = new Map<string, StatusAutoscaleDecision>();
+    for (const env of this.plans) {
+      for (const s of env.services) {
+        if (s.autoscale === null || this.autoscaling.last(env.name, s.name) !== undefined) continue;
+        const key = serviceKey(env.name, s.name);
+        const events = await this.store.events.list({
+          subjectKind: 'service',
+          subjectId: key,
+          order: 'desc',
+          limit: 20,
+        });
+        const last = events.map((e) => decisionOfEvent(e)).find((d) => d !== undefined);
+        if (last !== undefined) recorded.set(key, last);
+      }
+    }
+    return addObserveStatus(status, observePartsOf(this), recorded);
   }
 
   async deployment(id: string): Promise<DeploymentView | undefined> {
@@ -706,6 +724,35 @@ export class ControlPlane {
     const env = this.environment(environment);
     const list = await this.store.deployments.history(env.name, limit);
     return Promise.all(list.map(async (d) => (await this.deployment(d.id)) as DeploymentView));
+  }
+
+  /**
+   * What happened in an environment besides deployments, newest first: autoscaler scale changes
+   * and incidents opened and resolved, back to the oldest of the last `limit` deployments
+   * (GET /v1/environments/:env/history returns them as `events`, beside `deployments`).
+   */
+  async historyEvents(environment: string, limit = 20): Promise<HistoryEvent[]> {
+    const env = this.environment(environment);
+    const deployments = await this.store.deployments.history(env.name, limit);
+    const scaled = await Promise.all(
+      env.services.map((s) =>
+        this.store.events.list({
+          subjectKind: 'service',
+          subjectId: serviceKey(env.name, s.name),
+          type: 'service.scaled',
+          order: 'desc',
+          limit,
+        }),
+      ),
+    );
+    const incidents = await this.store.incidents.list({ environment: env.name, limit });
+    const oldest = deployments.length >= limit ? deployments.at(-1)?.startedAt : undefined;
+    return historyEventsOf({
+      scaled: scaled.flat(),
+      incidents,
+      ...(oldest !== undefined ? { since: oldest } : {}),
+      limit,
+    });
   }
 
   /** Instances of a service (for `tandem logs`), with their log files. */

@@ -1,6 +1,8 @@
 /**
  * `tandem status --json` (a contract, see issue 3): environments, their latest rollout, and
  * per service the release, replicas and instances. Pure: built from what the control plane read.
+ * The operations parts of a service (autoscale, alerts, slo, uptime; issue 5) are added by
+ * status-observe.ts. Fields are only ever added, and new ones are optional.
  */
 import type { AgentState } from '../agent/protocol.js';
 import type { Measurement } from '../delivery/analysis/types.js';
@@ -30,6 +32,61 @@ export interface StatusService {
   replicas: { desired: number; ready: number };
   listen: number | null;
   instances: StatusInstance[];
+  /** `autoscale:` of the service and its last decision; null when the count is fixed. */
+  autoscale?: StatusAutoscale | null;
+  /** The service's alert instances now (`names`: the firing ones). */
+  alerts?: StatusAlerts;
+  /** The error budget left of each SLO objective (empty without `slo:`). */
+  slo?: StatusSlo[];
+  /** Share of collection ticks with a healthy instance; null = no data in the window. */
+  uptime?: StatusUptime;
+}
+
+export interface StatusAutoscaleDecision {
+  /** ISO-8601 UTC. */
+  at: string;
+  from: number;
+  to: number;
+  reason: string;
+  /** What held the count back (`max`, `stabilisation`, `no-data`…), null when nothing did. */
+  limitedBy: string | null;
+  /** The per-instance metric; null when missing. */
+  metric: number | null;
+  /** metric / target; null when the metric is missing. */
+  ratio: number | null;
+}
+
+export interface StatusAutoscale {
+  min: number;
+  max: number;
+  target: { kind: string; value: number };
+  /** The count the autoscaler runs now. */
+  desired: number;
+  lastDecision: StatusAutoscaleDecision | null;
+}
+
+export interface StatusAlerts {
+  firing: number;
+  pending: number;
+  nodata: number;
+  /** Names of the firing alerts, sorted. */
+  names: string[];
+}
+
+export interface StatusSlo {
+  /** `availability`, `latency-p95`… */
+  objective: string;
+  /** Share of good requests required (0.999). */
+  target: number;
+  windowDays: number;
+  /** Share of the error budget left (1 = untouched, negative when missed); null = no data. */
+  remaining: number | null;
+}
+
+export interface StatusUptime {
+  '1d': number | null;
+  '30d': number | null;
+  '90d': number | null;
 }
 
 export interface StatusRollout {

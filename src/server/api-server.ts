@@ -149,6 +149,7 @@ export function createApiServer(opts: ApiServerOptions): Server {
     status: 200,
     body: {
       deployments: await plane.history(p.env as string, Math.min(Number(q.get('limit') ?? 20) || 20, 500)),
+      events: await plane.historyEvents(p.env as string, Math.min(Number(q.get('limit') ?? 20) || 20, 500)),
     },
   }));
   route('GET', '/v1/services/:service/instances', async (_req, p, q) => ({
