@@ -125,17 +125,26 @@ const services: Service[] = Array.from({ length: SERVICES }, (_, s) => {
 
 const diurnal = (at: number) => 0.6 + 0.4 * Math.sin(((at - T0) / (24 * H)) * 2 * Math.PI);
 
+/** A typical latency (ms) inside each bucket, for the latency sums. */
+const BUCKET_MID_MS = LATENCY_BUCKETS_MS.map(
+  (b, i) => (b + (i === 0 ? 0 : LATENCY_BUCKETS_MS[i - 1]!)) / 2,
+).concat([6000]);
+
 function tick(at: number): Sample[] {
   const out: Sample[] = [];
+  const load = diurnal(at);
   for (const svc of services) {
+    const aggLatency = new Array<number>(BUCKET_MID_MS.length).fill(0);
     const agg: Sample = {
-      ...svc.aggregate,
+      environment: svc.aggregate.environment,
+      service: svc.aggregate.service,
+      instance: '',
       at,
       intervalMs: TICK_MS,
       revision: 'r12-ab12cd3',
       requests: 0,
       errors: 0,
-      latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+      latency: aggLatency,
       latencySumMs: 0,
       inflight: 0,
       cpuSeconds: 0,
@@ -144,32 +153,39 @@ function tick(at: number): Sample[] {
       instances: 0,
     };
     for (const inst of svc.instances) {
-      const requests = Math.round(svc.rps * 5 * diurnal(at) * (0.8 + 0.4 * rnd()));
-      const latency = svc.profile.map((p) => Math.round(requests * p * (0.9 + 0.2 * rnd())));
-      const latencySumMs =
-        Math.round(latency.reduce((acc, n, i) => acc + n * (LATENCY_BUCKETS_MS[i] ?? 6000) * 0.7, 0) * 1000) /
-        1000;
+      const requests = Math.round(svc.rps * 5 * load * (0.8 + 0.4 * rnd()));
+      // One draw shapes the whole histogram (a cheap, deterministic jitter per bucket).
+      const jitter = rnd();
+      const latency = new Array<number>(BUCKET_MID_MS.length);
+      let sumMs = 0;
+      for (let i = 0; i < latency.length; i++) {
+        const n = Math.round(requests * svc.profile[i]! * (0.9 + 0.2 * ((jitter * (i + 3) * 7.31) % 1)));
+        latency[i] = n;
+        sumMs += n * BUCKET_MID_MS[i]!;
+        aggLatency[i]! += n;
+      }
       inst.rss = Math.max(50e6, inst.rss + (rnd() - 0.5) * 1e6);
       const healthy = rnd() < 0.999 ? 1 : 0;
       const sample: Sample = {
-        ...inst.subject,
+        environment: inst.subject.environment,
+        service: inst.subject.service,
+        instance: inst.subject.instance,
         at,
         intervalMs: TICK_MS,
         revision: 'r12-ab12cd3',
         requests,
-        errors: Math.round(requests * svc.errorRate * rnd() * 2),
+        errors: Math.round(requests * svc.errorRate * jitter * 2),
         latency,
-        latencySumMs,
-        inflight: Math.floor(rnd() * 6),
-        cpuSeconds: Math.round(requests * 0.0004 * (0.8 + 0.4 * rnd()) * 1e6) / 1e6,
+        latencySumMs: Math.round(sumMs * 1000) / 1000,
+        inflight: Math.floor(jitter * 6),
+        cpuSeconds: Math.round(requests * 0.0004 * (0.8 + 0.4 * jitter) * 1e6) / 1e6,
         rssBytes: Math.round(inst.rss),
         healthy,
         instances: 1,
       };
       out.push(sample);
-      agg.requests += sample.requests;
+      agg.requests += requests;
       agg.errors += sample.errors;
-      for (let i = 0; i < latency.length; i++) agg.latency[i]! += latency[i]!;
       agg.latencySumMs += sample.latencySumMs;
       agg.inflight += sample.inflight;
       agg.cpuSeconds = (agg.cpuSeconds ?? 0) + (sample.cpuSeconds ?? 0);
@@ -235,6 +251,22 @@ function scrape(at: number): AppSample[] {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+const LOAD_BEFORE = loadavg();
+/**
+ * CPU time of this process (ms). SQLite runs on the calling thread here, so an operation's CPU
+ * time is its own cost; wall time also counts waiting for a core, which on a shared machine can
+ * be most of it.
+ */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -248,6 +280,11 @@ const fileBytes = (f: string) => {
     return 0;
   }
 };
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
 
 interface TableStat {
   rows: number;
@@ -313,8 +350,10 @@ async function main(): Promise<void> {
     let appRows = 0;
     let appPoints = 0;
     let writeMs = 0;
+    let writeCpuMs = 0;
     let synthMs = 0;
     const compactMs: number[] = [];
+    const compactCpuMs: number[] = [];
     let peakBytes = 0;
     console.log(
       `${SERVICES} services × ${INSTANCES} instances, ${SERIES} app series each, ${HOURS} h simulated, file ${file}\n`,
@@ -325,7 +364,9 @@ async function main(): Promise<void> {
       const ticks = tick(at);
       const app = (at - T0) % SCRAPE_MS === 0 ? scrape(at) : [];
       const s1 = performance.now();
+      const c1 = cpuMs();
       store.write(ticks, app);
+      writeCpuMs += cpuMs() - c1;
       writeMs += performance.now() - s1;
       synthMs += s1 - s0;
       samples += ticks.length;
@@ -333,7 +374,9 @@ async function main(): Promise<void> {
       for (const a of app) appPoints += a.points.length;
       if (at % M === 0) {
         const c0 = performance.now();
+        const u0 = cpuMs();
         store.compact(at);
+        compactCpuMs.push(cpuMs() - u0);
         compactMs.push(performance.now() - c0);
       }
       if (at % H === 0) {
@@ -346,43 +389,39 @@ async function main(): Promise<void> {
       }
     }
 
-    // Reads at the end of the day, on random subjects (instances and aggregates alike).
+    // Reads 35 s after the last compaction, as in production: every window then has unaligned
+    // edges and a tail not rolled up yet. Random subjects, instances and aggregates alike.
+    for (let at = end + TICK_MS; at <= end + 35 * S; at += TICK_MS) {
+      now = at;
+      store.write(tick(at), (at - T0) % SCRAPE_MS === 0 ? scrape(at) : []);
+    }
     const subjects = services.flatMap((s) => [s.aggregate, ...s.instances.map((i) => i.subject)]);
-    const pick = () => subjects[Math.floor(rnd() * subjects.length)]!;
-    const time = (f: () => unknown) => {
-      const times: number[] = [];
+    const instances = services.flatMap((s) => s.instances.map((i) => i.subject));
+    const pick = (from: Subject[] = subjects) => from[Math.floor(rnd() * from.length)]!;
+    /** Median wall and CPU time of READS calls; each must find data (a read of nothing would be fast and wrong). */
+    const time = (read: () => number | undefined): Timing => {
+      const wall: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < READS; i++) {
         const t0 = performance.now();
-        f();
-        times.push(performance.now() - t0);
+        const c0 = cpuMs();
+        const found = read();
+        cpu.push(cpuMs() - c0);
+        wall.push(performance.now() - t0);
+        if (!(found !== undefined && found > 0)) fail('a read at the end of the run found no data');
       }
-      return median(times);
+      return { wall: median(wall), cpu: median(cpu) };
     };
+    const app = (hours: number) => () =>
+      store.app(pick(instances), 'http_requests_total', { code: '200' }, now - hours * H, now)?.value;
     const reads = {
-      window1h: time(() => store.window(pick(), now - H, now)),
-      window1d: time(() => store.window(pick(), now - 24 * H, now)),
-      window30d: time(() => store.window(pick(), now - 30 * 24 * H, now)),
-      series1d5m: time(() => store.series(pick(), now - 24 * H, now, 5 * M)),
-      app1h: time(() => {
-        const s = pick();
-        return store.app(
-          s.instance === '' ? { ...s, instance: `${s.service}-1` } : s,
-          'http_requests_total',
-          {},
-          now - H,
-          now,
-        );
-      }),
-      app1d: time(() => {
-        const s = pick();
-        return store.app(
-          s.instance === '' ? { ...s, instance: `${s.service}-1` } : s,
-          'http_requests_total',
-          {},
-          now - 24 * H,
-          now,
-        );
-      }),
+      window1h: time(() => store.window(pick(), now - H, now).ticks),
+      window1d: time(() => store.window(pick(), now - 24 * H, now).ticks),
+      window30d: time(() => store.window(pick(), now - 30 * 24 * H, now).ticks),
+      series1d5m: time(() => store.series(pick(), now - 24 * H, now, 5 * M).points.length),
+      app1h: time(app(1)),
+      app1d: time(app(24)),
+      subjects5m: time(() => store.subjects(now - 5 * M).length),
     };
     const resolutions = {
       window1h: store.series(subjects[0]!, now - H, now, H).resolution,
@@ -408,6 +447,7 @@ async function main(): Promise<void> {
         cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
         node: process.version,
         sqlite: '',
+        load: `${LOAD_BEFORE} → ${loadavg()}`,
       },
       shape: {
         hours: HOURS,
@@ -418,12 +458,13 @@ async function main(): Promise<void> {
       },
       written: { samples, appRows, appPoints },
       writeMs,
+      writeCpuMs,
       synthMs,
       compact: {
         calls: compactMs.length,
         totalMs: compactMs.reduce((a, b) => a + b, 0),
-        medianMs: median(compactMs),
-        maxMs: Math.max(...compactMs),
+        median: { wall: median(compactMs), cpu: median(compactCpuMs) },
+        max: { wall: Math.max(...compactMs), cpu: Math.max(...compactCpuMs) },
       },
       bytes: { live: live.bytes, peak: peakBytes, closed: closedBytes, vacuumed: vacuumedBytes },
       rows: live.rows,
@@ -450,16 +491,17 @@ async function main(): Promise<void> {
 }
 
 type Result = {
-  machine: { date: string; cpus: number; cpuModel: string; node: string; sqlite: string };
+  machine: { date: string; cpus: number; cpuModel: string; node: string; sqlite: string; load: string };
   shape: { hours: number; services: number; instances: number; series: number };
   written: { samples: number; appRows: number; appPoints: number };
   writeMs: number;
-  compact: { calls: number; totalMs: number; medianMs: number; maxMs: number };
+  writeCpuMs: number;
+  compact: { calls: number; totalMs: number; median: Timing; max: Timing };
   bytes: { live: number; peak: number; closed: number; vacuumed: number };
   tables: Record<string, TableStat>;
   freePages: number;
   pageSize: number;
-  reads: Record<string, number>;
+  reads: Record<string, Timing>;
   resolutions: Record<string, string>;
 };
 
@@ -468,12 +510,17 @@ function report(r: Result): string {
   const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
   const t = (name: string) => r.tables[name] ?? { rows: 0, bytes: 0 };
   const perDay = 24 / sh.hours;
+  const perTick = sh.services * (sh.instances + 1);
+  const ticks = r.written.samples / perTick;
+  const perSecond = (spentMs: number) =>
+    Math.round(r.written.samples / (spentMs / 1000)).toLocaleString('en-US');
+  const both = (x: Timing) => `${ms(x.wall)} ms | ${ms(x.cpu)} ms`;
   // Growth of the rollups per simulated day, to extrapolate the steady state at full retention.
   const m1Day = (t('m1').bytes + t('app_m1').bytes) * perDay;
   const h1Day = (t('h1').bytes + t('app_h1').bytes) * perDay;
   const steady = t('raw').bytes + t('app_raw').bytes + 7 * m1Day + 90 * h1Day;
   const lines = [
-    `- Date: ${r.machine.date}; \`nproc\` = ${r.machine.cpus} (${r.machine.cpuModel}); Node ${r.machine.node}; SQLite ${r.machine.sqlite}`,
+    `- Date: ${r.machine.date}; \`nproc\` = ${r.machine.cpus} (${r.machine.cpuModel}); Node ${r.machine.node}; SQLite ${r.machine.sqlite}; load average (1/5/15 min) before → after: ${r.machine.load} (other work shares this machine)`,
     `- Shape: ${sh.services} services × ${sh.instances} instances, one 5 s tick per instance plus one aggregate per service (${sh.services * (sh.instances + 1)} samples per tick), ${sh.series} application series per instance every 15 s; ${sh.hours} h of simulated time, \`compact()\` every simulated minute; default retention (raw 1 h, 1 m rollups 7 d, 1 h rollups 90 d)`,
     `- Written: ${r.written.samples.toLocaleString('en-US')} samples and ${r.written.appRows.toLocaleString('en-US')} scrapes (${r.written.appPoints.toLocaleString('en-US')} points)`,
     '',
@@ -493,16 +540,19 @@ function report(r: Result): string {
     }),
     `| free pages (reused by later writes) | ${r.freePages} | ${mib(r.freePages * r.pageSize)} | |`,
     '',
-    '| speed | |',
-    '| --- | ---: |',
-    `| write (samples/s, scrapes included, one transaction per tick) | ${Math.round(r.written.samples / (r.writeMs / 1000)).toLocaleString('en-US')} |`,
-    `| write time per tick (median of the day: ${sh.services * (sh.instances + 1)} samples, a third of ticks with ${sh.services * sh.instances} scrapes) | ${ms(r.writeMs / (r.written.samples / (sh.services * (sh.instances + 1))))} ms mean |`,
-    `| compact() per simulated minute: median / max (${r.compact.calls} calls) | ${ms(r.compact.medianMs)} / ${ms(r.compact.maxMs)} ms |`,
-    `| window() 1 h (${r.resolutions.window1h}) median | ${ms(r.reads.window1h!)} ms |`,
-    `| window() 1 day (${r.resolutions.window1d}) median | ${ms(r.reads.window1d!)} ms |`,
-    `| window() 30 days (${r.resolutions.window30d}) median | ${ms(r.reads.window30d!)} ms |`,
-    `| series() 1 day in 5 min steps median | ${ms(r.reads.series1d5m!)} ms |`,
-    `| app() counter increase, 1 h / 1 day, median | ${ms(r.reads.app1h!)} / ${ms(r.reads.app1d!)} ms |`,
+    '| speed (medians unless said) | wall | CPU |',
+    '| --- | ---: | ---: |',
+    `| write() throughput, samples/s (the scrapes written in the same calls included) | ${perSecond(r.writeMs)} | ${perSecond(r.writeCpuMs)} |`,
+    `| write() per tick, mean (${perTick} samples; every third tick also ${sh.services * sh.instances} scrapes of ${sh.series} points) | ${ms(r.writeMs / ticks)} ms | ${ms(r.writeCpuMs / ticks)} ms |`,
+    `| compact() per simulated minute (${r.compact.calls} calls) | ${both(r.compact.median)} |`,
+    `| compact(), the slowest call (the hourly rollup) | ${both(r.compact.max)} |`,
+    `| window() 1 h (${r.resolutions.window1h}) | ${both(r.reads.window1h!)} |`,
+    `| window() 1 day (${r.resolutions.window1d}) | ${both(r.reads.window1d!)} |`,
+    `| window() 30 days (${r.resolutions.window30d}) | ${both(r.reads.window30d!)} |`,
+    `| series() 1 day in 5 min steps | ${both(r.reads.series1d5m!)} |`,
+    `| app() counter increase, 1 h | ${both(r.reads.app1h!)} |`,
+    `| app() counter increase, 1 day | ${both(r.reads.app1d!)} |`,
+    `| subjects() with data in the last 5 min (all ${perTick}) | ${both(r.reads.subjects5m!)} |`,
     '',
     `Extrapolated steady state at full retention (this run's rollup growth per day × 7 days of 1 m rollups + × 90 days of 1 h rollups, plus the raw hour): ~${mib(steady)} MiB.`,
   ];

@@ -238,6 +238,7 @@ export class ControlPlane {
       this.metricsStore = openSqliteMetricsStore({
         file: path.join(stateDir(this.loaded.dir), 'metrics.sqlite'),
         retention: this.observePlan.retention,
+        now: () => this.clock.now(),
       });
       this.ownsMetrics = true;
     }

@@ -77,6 +77,40 @@ function variedSample(subject: Subject, at: number, rnd: () => number): Sample {
   });
 }
 
+/** What a window over the written samples must say, summed here independently of any store. */
+function oracle(samples: Sample[], subject: Subject, from: number, to: number): WindowStats {
+  const xs = samples.filter(
+    (s) =>
+      s.environment === subject.environment &&
+      s.service === subject.service &&
+      s.instance === subject.instance &&
+      s.at >= from &&
+      s.at < to,
+  );
+  const sum = (f: (s: Sample) => number) => xs.reduce((a, s) => a + f(s), 0);
+  const cpu = xs.filter((s) => s.cpuSeconds !== null);
+  const rss = xs.filter((s) => s.rssBytes !== null).map((s) => s.rssBytes!);
+  const n = xs.length;
+  return {
+    from,
+    to,
+    ticks: n,
+    upTicks: xs.filter((s) => s.healthy > 0).length,
+    coveredMs: sum((s) => s.intervalMs),
+    requests: sum((s) => s.requests),
+    errors: sum((s) => s.errors),
+    latency: Array.from({ length: 13 }, (_, i) => sum((s) => s.latency[i] ?? 0)),
+    latencySumMs: sum((s) => s.latencySumMs),
+    cpuSeconds: cpu.length > 0 ? cpu.reduce((a, s) => a + s.cpuSeconds!, 0) : null,
+    inflightAvg: n > 0 ? sum((s) => s.inflight) / n : null,
+    rssAvg: rss.length > 0 ? rss.reduce((a, b) => a + b, 0) / rss.length : null,
+    rssMax: rss.length > 0 ? Math.max(...rss) : null,
+    healthyAvg: n > 0 ? sum((s) => s.healthy) / n : null,
+    healthyMin: n > 0 ? Math.min(...xs.map((s) => s.healthy)) : null,
+    instancesAvg: n > 0 ? sum((s) => s.instances) / n : null,
+  };
+}
+
 /** The fields a rollup must keep exactly (floats to 6 digits). */
 function comparable(w: WindowStats) {
   const round = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
@@ -152,11 +186,6 @@ export function metricsStoreContract(name: string, make: MakeMetricsStore): void
       }
       return all;
     }
-
-    const total = (samples: Sample[], subject: Subject, from: number, to: number, f: (s: Sample) => number) =>
-      samples
-        .filter((s) => s.instance === subject.instance && s.at >= from && s.at < to)
-        .reduce((acc, s) => acc + f(s), 0);
 
     it('reads back what it wrote: sums, averages, min/max, coverage, revision', () => {
       const store = open();
@@ -267,34 +296,59 @@ export function metricsStoreContract(name: string, make: MakeMetricsStore): void
       expect([w.ticks, w.requests]).toEqual([1, 7]);
     });
 
-    it('reads the same counters from rollups as from raw samples (1 m and 1 h)', () => {
+    it('reads what was written from raw samples, 1 m and 1 h rollups alike (counted independently here)', () => {
       const retention = { rawMs: H, minuteMs: 6 * H, hourMs: 3 * 24 * H };
       const store = open(retention);
       const rnd = random(42);
-      run(store, T0, T0 + H, [web1, webAll], (s, at) => variedSample(s, at, rnd));
-      const hourRaw = store.window(web1, T0, T0 + H);
-      const hourAggRaw = store.window(webAll, T0, T0 + H);
-      expect(store.series(web1, T0, T0 + H, H).resolution).toBe('raw');
-      run(store, T0 + H, T0 + 2 * H, [web1, webAll], (s, at) => variedSample(s, at, rnd));
+      const written = run(store, T0, T0 + 2 * H, [web1, webAll], (s, at) => variedSample(s, at, rnd));
       const span = [T0 + 70 * M, T0 + 100 * M] as const;
-      const spanRaw = store.window(web1, ...span);
-      const stepsRaw = store.series(web1, ...span, 5 * M);
-      expect(stepsRaw.resolution).toBe('raw');
-      expect(spanRaw.ticks).toBe(360);
+      const expectSpan = () => {
+        expect(comparable(store.window(web1, ...span))).toEqual(comparable(oracle(written, web1, ...span)));
+        const steps = store.series(web1, ...span, 5 * M).points.map(comparable);
+        expect(steps).toEqual(
+          steps.map((_, i) =>
+            comparable(oracle(written, web1, span[0] + i * 5 * M, span[0] + (i + 1) * 5 * M)),
+          ),
+        );
+      };
+      expect(store.series(web1, ...span, 5 * M).resolution).toBe('raw');
+      expectSpan();
+      expect(store.window(web1, ...span).ticks).toBe(360);
 
       clock = T0 + 3 * H + 30 * S;
       store.compact(clock);
-      const spanRolled = store.series(web1, ...span, 5 * M);
-      expect(spanRolled.resolution).toBe('1m');
-      expect(comparable(store.window(web1, ...span))).toEqual(comparable(spanRaw));
-      expect(spanRolled.points.map(comparable)).toEqual(stepsRaw.points.map(comparable));
+      expect(store.series(web1, ...span, 5 * M).resolution).toBe('1m');
+      expectSpan();
       expect(store.window(web1, ...span).revision).toBe('r2');
 
       clock = T0 + 9 * H;
       store.compact(clock);
       expect(store.series(web1, T0, T0 + H, H).resolution).toBe('1h');
-      expect(comparable(store.window(web1, T0, T0 + H))).toEqual(comparable(hourRaw));
-      expect(comparable(store.window(webAll, T0, T0 + H))).toEqual(comparable(hourAggRaw));
+      for (const s of [web1, webAll]) {
+        expect(comparable(store.window(s, T0, T0 + H))).toEqual(comparable(oracle(written, s, T0, T0 + H)));
+      }
+    });
+
+    it('gives the same raw-resolution read before and after compaction (whole minutes and hours rolled up)', () => {
+      const store = open({ rawMs: 4 * H });
+      const rnd = random(11);
+      let value = 0;
+      for (let at = T0 + TICK; at <= T0 + 3 * H; at += TICK) {
+        value += Math.floor(rnd() * 50);
+        const app = at % (15 * S) === 0 ? [{ ...web1, at, points: [counterPoint(value)] }] : [];
+        store.write([variedSample(web1, at, rnd)], app);
+      }
+      clock = T0 + 3 * H + 20 * S;
+      const span = [T0 + 7 * M + 12_345, T0 + 3 * H - 7_000] as const;
+      const before = { w: store.window(web1, ...span), app: store.app(web1, 'jobs_total', {}, ...span) };
+      expect(store.series(web1, ...span, span[1] - span[0]).resolution).toBe('raw');
+      store.compact(clock);
+      expect(comparable(store.window(web1, ...span))).toEqual(comparable(before.w));
+      expect(store.app(web1, 'jobs_total', {}, ...span)).toEqual(before.app);
+      const steps = store.series(web1, T0 + 5 * M, T0 + 3 * H, H);
+      expect(steps.points.reduce((a, p) => a + p.requests, 0)).toBe(
+        store.window(web1, T0 + 5 * M, T0 + 3 * H).requests,
+      );
     });
 
     it('never counts a sample twice in a read that spans resolutions', () => {
@@ -302,7 +356,7 @@ export function metricsStoreContract(name: string, make: MakeMetricsStore): void
       const rnd = random(7);
       const written = run(store, T0, T0 + 3 * H + 30 * S, [web1], (s, at) => variedSample(s, at, rnd));
       // Not compacted yet: the last 30 s are in raw only.
-      const requests = (from: number, to: number) => total(written, web1, from, to, (s) => s.requests);
+      const requests = (from: number, to: number) => oracle(written, web1, from, to).requests;
       const minute = store.series(web1, T0 + 90 * M, clock + 1, clock + 1 - (T0 + 90 * M));
       expect(minute.resolution).toBe('1m');
       expect(minute.points[0]!.requests).toBe(requests(T0 + 90 * M, clock + 1));
@@ -442,35 +496,53 @@ export function metricsStoreContract(name: string, make: MakeMetricsStore): void
         expect(store.app(web2, 'queue_depth', {}, T0, T0 + M + 1)).toBeUndefined();
       });
 
-      it('reads the same counter increases and gauges from rollups as from raw scrapes', () => {
+      it('reads counter increases and gauges from raw scrapes and rollups alike (counted independently here)', () => {
         const store = open({ rawMs: H, minuteMs: 6 * H, hourMs: 3 * 24 * H });
         const rnd = random(3);
+        const scrapes: { at: number; counter: number; gauge: number }[] = [];
         let value = 0;
         const app = (s: Subject, at: number) => {
           if (at % (15 * S) !== 0) return undefined;
           // Restarts now and then: the counter drops back near 0.
           value = rnd() < 0.02 ? Math.floor(rnd() * 5) : value + Math.floor(rnd() * 100);
-          return scrape(s, at, [
-            counter(value),
-            { name: 'temp', labels: {}, kind: 'gauge', value: rnd() * 100 },
-          ]);
+          const gauge = Math.round(rnd() * 1e6) / 1e4;
+          scrapes.push({ at, counter: value, gauge });
+          return scrape(s, at, [counter(value), { name: 'temp', labels: {}, kind: 'gauge', value: gauge }]);
         };
-        run(store, T0, T0 + H, [web1], undefined, app);
-        const hourRaw = store.app(web1, 'http_requests_total', {}, T0, T0 + H);
-        run(store, T0 + H, T0 + 2 * H, [web1], undefined, app);
+        /** The increase summed step by step from the scrape before `from`, and the latest gauge. */
+        const expected = (from: number, to: number) => {
+          let prev: number | undefined;
+          let increase = 0;
+          const inside = scrapes.filter((x) => x.at >= from && x.at < to);
+          for (const x of scrapes.filter((x) => x.at < to)) {
+            if (x.at >= from && prev !== undefined)
+              increase += x.counter >= prev ? x.counter - prev : x.counter;
+            prev = x.counter;
+          }
+          return {
+            counter: { kind: 'counter', value: increase, samples: inside.length },
+            gauge: { kind: 'gauge', value: inside.at(-1)!.gauge, samples: inside.length },
+          };
+        };
+        const check = (from: number, to: number) => {
+          const want = expected(from, to);
+          expect(store.app(web1, 'http_requests_total', {}, from, to)).toEqual(want.counter);
+          expect(store.app(web1, 'temp', {}, from, to)).toEqual(want.gauge);
+        };
+        run(store, T0, T0 + 2 * H, [web1], undefined, app);
         const span = [T0 + 70 * M, T0 + 100 * M] as const;
-        const spanRaw = store.app(web1, 'http_requests_total', {}, ...span);
-        const gaugeRaw = store.app(web1, 'temp', {}, ...span);
-        expect(spanRaw?.samples).toBe(120);
+        check(...span);
+        check(T0 + 70 * M + 7_000, T0 + 100 * M - 7_000);
+        expect(store.app(web1, 'http_requests_total', {}, ...span)?.samples).toBe(120);
         clock = T0 + 3 * H + 30 * S;
         store.compact(clock);
         expect(store.series(web1, ...span, M).resolution).toBe('1m');
-        expect(store.app(web1, 'http_requests_total', {}, ...span)).toEqual(spanRaw);
-        expect(store.app(web1, 'temp', {}, ...span)).toEqual(gaugeRaw);
+        check(...span);
         clock = T0 + 9 * H;
         store.compact(clock);
         expect(store.series(web1, T0, T0 + H, H).resolution).toBe('1h');
-        expect(store.app(web1, 'http_requests_total', {}, T0, T0 + H)).toEqual(hourRaw);
+        check(T0, T0 + H);
+        check(T0 + H, T0 + 2 * H);
       });
     });
 
@@ -528,6 +600,10 @@ export function metricsStoreContract(name: string, make: MakeMetricsStore): void
       expect(store.subjects(T0)).toEqual([web1]);
     });
   });
+}
+
+function counterPoint(value: number): AppSample['points'][number] {
+  return { name: 'jobs_total', labels: {}, kind: 'counter', value };
 }
 
 function scrapeOf(s: Subject, at: number, points: AppSample['points']): AppSample {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETENTION } from '../types.js';
 import { AppReadAcc, AppRollupBuilder } from './app-fold.js';
-import { addLatency, ByteReader, ByteWriter, encodeLatency, readAppEntries, writeAppEntry } from './codec.js';
+import { ByteReader, ByteWriter, readAppEntries, writeAppEntry } from './codec.js';
 import { HOUR_MS, MINUTE_MS, planRead } from './plan.js';
 
 describe('codec', () => {
@@ -49,14 +49,6 @@ describe('codec', () => {
   it('throws on a truncated buffer (a corrupt row is a reader bug, never silent)', () => {
     expect(() => new ByteReader(Uint8Array.of(0x80)).uint()).toThrow(RangeError);
     expect(() => new ByteReader(Uint8Array.of(1, 0, 0)).value()).toThrow(RangeError);
-  });
-
-  it('stores an all-zero latency histogram as null and adds encoded ones', () => {
-    expect(encodeLatency(new Array(13).fill(0))).toBeNull();
-    const into = new Array<number>(13).fill(1);
-    addLatency(into, encodeLatency([0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 300]));
-    addLatency(into, null);
-    expect(into).toEqual([1, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 301]);
   });
 
   it('packs app entries with an optional increase', () => {
@@ -137,7 +129,15 @@ describe('planRead', () => {
 
   it('continues a rollup read from finer tables after each watermark, without overlap', () => {
     expect(planRead(T - 2 * HOUR_MS, T, T, r, wm).resolution).toBe('1m');
-    expect(plan(T - 2 * HOUR_MS, T)).toEqual([
+    // The whole rolled-up hour inside comes from h1.
+    expect(plan(T - 2 * HOUR_MS - 30_000, T)).toEqual([
+      ['m1', -2 * HOUR_MS - 30_000, -2 * HOUR_MS],
+      ['h1', -2 * HOUR_MS, -HOUR_MS],
+      ['m1', -HOUR_MS, -2 * MINUTE_MS],
+      ['raw', -2 * MINUTE_MS, 0],
+    ]);
+    // Not when a step would split the hour.
+    expect(plan(T - 2 * HOUR_MS, T, 5 * MINUTE_MS)).toEqual([
       ['m1', -2 * HOUR_MS, -2 * MINUTE_MS],
       ['raw', -2 * MINUTE_MS, 0],
     ]);
@@ -148,5 +148,19 @@ describe('planRead', () => {
       ['raw', -2 * MINUTE_MS, 0],
     ]);
     expect(plan(T, T)).toEqual([]);
+  });
+
+  it('tiles a long raw-resolution read with h1, m1 and raw', () => {
+    const long = { ...r, rawMs: 6 * HOUR_MS };
+    const at = T - 3 * HOUR_MS - 90_000;
+    expect(planRead(at, T - 5_000, T, long, wm).segments.map((s) => [s.table, s.from - T, s.to - T])).toEqual(
+      [
+        ['raw', -3 * HOUR_MS - 90_000, -3 * HOUR_MS - MINUTE_MS],
+        ['m1', -3 * HOUR_MS - MINUTE_MS, -3 * HOUR_MS],
+        ['h1', -3 * HOUR_MS, -HOUR_MS],
+        ['m1', -HOUR_MS, -2 * MINUTE_MS],
+        ['raw', -2 * MINUTE_MS, -5_000],
+      ],
+    );
   });
 });

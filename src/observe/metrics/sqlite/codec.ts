@@ -1,8 +1,8 @@
 /**
- * The compact encodings of the metrics file's BLOB columns: unsigned LEB128 varints (safe up to
- * 2^53, so arithmetic, not bit operations), latency counts as 13 varints, and application values
- * as tagged numbers: an integer as an even varint (zigzag), anything else as 1 then a float64.
- * Most values (counts, byte sizes, histogram buckets) are integers and take 1–4 bytes.
+ * The compact encoding of a scrape's values (one BLOB per subject and scrape or rollup bucket):
+ * unsigned LEB128 varints (safe up to 2^53, so arithmetic, not bit operations) and tagged numbers,
+ * an integer as an even varint (zigzag), anything else as 1 then a float64. Most values (counts,
+ * byte sizes, histogram buckets) are integers and take 1–4 bytes.
  */
 
 const MAX_INT_VALUE = 2 ** 51;
@@ -99,23 +99,6 @@ export class ByteReader {
     const zz = tag / 2;
     return zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2;
   }
-}
-
-/** Latency counts as varints; null when all are zero (idle ticks cost nothing). */
-export function encodeLatency(counts: readonly number[], w = new ByteWriter()): Buffer | null {
-  let any = false;
-  for (const c of counts) if (c > 0) any = true;
-  if (!any) return null;
-  w.reset();
-  for (const c of counts) w.uint(c);
-  return w.toBuffer();
-}
-
-/** Adds the counts of an encoded latency BLOB into `into`. */
-export function addLatency(into: number[], blob: Uint8Array | null): void {
-  if (blob === null) return;
-  const r = new ByteReader(blob);
-  for (let i = 0; i < into.length && !r.done; i++) into[i]! += r.uint();
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Building rollups: raw → m1 over every subject at once (raw rows are ordered by time, so this is
  * a scan of the new minutes only), m1 → h1 subject by subject (rollups are keyed by subject).
+ * Samples are summed by SQLite (accumulator.ts defines the sums), scrapes in JavaScript (their
+ * values are packed in BLOBs; app-fold.ts).
  * Rollup rows are written with INSERT OR REPLACE: rebuilding a bucket (after a late sample moved
  * the watermark back) replaces it, and running twice changes nothing.
  */
-import { type RawRow, type RollupRow, WindowAcc } from './accumulator.js';
+
 import { AppRollupBuilder, appValues } from './app-fold.js';
 import type { ByteWriter } from './codec.js';
 import { floorTo, HOUR_MS, MINUTE_MS } from './plan.js';
@@ -46,29 +48,10 @@ export function rollupMinutes(ctx: RollupContext, start: number, end: number): v
     if (first >= end) break;
     s = Math.max(s, floorTo(first, MINUTE_MS));
     const e = Math.min(end, s + CHUNK_MS);
-    rollupSamples(ctx, s, e);
+    ctx.st.minuteRollup.run(s, e);
     rollupScrapes(ctx, s, e, scrapes);
     s = e;
   }
-}
-
-function rollupSamples(ctx: RollupContext, start: number, end: number): void {
-  const open = new Map<number, { bucket: number; acc: WindowAcc }>();
-  const flush = (id: number, o: { bucket: number; acc: WindowAcc }) =>
-    ctx.st.insertRollup.m1.run(id, ...o.acc.toRollupRow(o.bucket, ctx.writer));
-  // [...RAW_COLUMNS, subject_id]: the row is a RawRow as it comes.
-  for (const row of ctx.st.rawRange.all(start, end) as (RawRow & { 12: number })[]) {
-    const id = row[12];
-    const bucket = floorTo(row[0], MINUTE_MS);
-    let o = open.get(id);
-    if (o === undefined || o.bucket !== bucket) {
-      if (o !== undefined) flush(id, o);
-      o = { bucket, acc: new WindowAcc() };
-      open.set(id, o);
-    }
-    o.acc.addRaw(row);
-  }
-  for (const [id, o] of open) flush(id, o);
 }
 
 /** `builders` carries each subject's counter values from one chunk to the next. */
@@ -100,22 +83,7 @@ function rollupScrapes(
 /** Rolls the subjects' m1 rows in [start, end) (hour-aligned) into h1 rows. */
 export function rollupHours(ctx: RollupContext, ids: readonly number[], start: number, end: number): void {
   for (const id of ids) {
-    let acc: WindowAcc | undefined;
-    let bucket = 0;
-    const flush = () => {
-      if (acc !== undefined) ctx.st.insertRollup.h1.run(id, ...acc.toRollupRow(bucket, ctx.writer));
-    };
-    for (const row of ctx.st.select.m1.all(id, start, end) as RollupRow[]) {
-      const b = floorTo(row[0], HOUR_MS);
-      if (acc === undefined || b !== bucket) {
-        flush();
-        acc = new WindowAcc();
-        bucket = b;
-      }
-      acc.addRollup(row);
-    }
-    flush();
-
+    ctx.st.hourRollup.run(id, start, end);
     const builder = new AppRollupBuilder(ctx.isCounter);
     let appBucket = 0;
     const flushApp = () => {

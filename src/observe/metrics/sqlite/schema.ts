@@ -2,8 +2,8 @@
  * The metrics file: its own SQLite database (not the main store: a hot write path with its own
  * lifetime), opened with better-sqlite3 directly.
  *
- * Wide rows: one row per (subject, tick) with fixed integer columns and the 13 latency counts as
- * varints in a BLOB; one row per (subject, scrape) for application metrics with all its series
+ * Wide rows: one row per (subject, tick) or (subject, minute / hour) with fixed integer columns,
+ * the 13 latency counts included; one row per (subject, scrape) for application metrics with all its series
  * packed in a BLOB. Subjects, revisions and series are interned to small integers. Every data
  * table is WITHOUT ROWID (the key is the row: no separate rowid tree). Columns are declared
  * INTEGER so integral numbers are stored as 0–8 byte integers; the odd fractional value stays a
@@ -15,8 +15,10 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { TandemError } from '../../../errors.js';
 import { logger } from '../../../log/logger.js';
+import { LATENCY_COLUMNS } from './accumulator.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: latency counts as columns, raw keyed by time (1 was never released). */
+export const SCHEMA_VERSION = 2;
 
 /** Passed to better-sqlite3 so it loads the addon by path (see src/store/sqlite/backend.ts). */
 const nativeBinding = createRequire(import.meta.url).resolve(
@@ -36,22 +38,21 @@ const RAW = `
   revision_id INTEGER NOT NULL,
   requests INTEGER NOT NULL,
   errors INTEGER NOT NULL,
-  latency BLOB,
   latency_sum_us INTEGER NOT NULL,
   inflight INTEGER NOT NULL,
   cpu_us INTEGER,
   rss INTEGER,
   healthy INTEGER NOT NULL,
-  instances INTEGER NOT NULL`;
+  instances INTEGER NOT NULL,
+  ${LATENCY_COLUMNS.map((c) => `${c} INTEGER NOT NULL`).join(', ')}`;
 
 const ROLLUP = `
+  revision_id INTEGER NOT NULL,
   ticks INTEGER NOT NULL,
   up_ticks INTEGER NOT NULL,
   covered_ms INTEGER NOT NULL,
-  revision_id INTEGER NOT NULL,
   requests INTEGER NOT NULL,
   errors INTEGER NOT NULL,
-  latency BLOB,
   latency_sum_us INTEGER NOT NULL,
   inflight_sum INTEGER NOT NULL,
   cpu_us INTEGER,
@@ -60,7 +61,8 @@ const ROLLUP = `
   rss_max INTEGER,
   healthy_sum INTEGER NOT NULL,
   healthy_min INTEGER,
-  instances_sum INTEGER NOT NULL`;
+  instances_sum INTEGER NOT NULL,
+  ${LATENCY_COLUMNS.map((c) => `${c} INTEGER NOT NULL`).join(', ')}`;
 
 /**
  * Raw tables are keyed by (ts, subject_id): each tick appends at the end of the tree, so a tick

@@ -1,7 +1,7 @@
 /** The prepared statements of the metrics file, prepared once at open (the write path is hot). */
 import type BetterSqlite3 from 'better-sqlite3';
-import { RAW_COLUMNS, ROLLUP_COLUMNS } from './accumulator.js';
-import type { Table } from './plan.js';
+import { RAW_COLUMNS, ROLLUP_COLUMNS, rollupSql } from './accumulator.js';
+import { HOUR_MS, MINUTE_MS, type Table } from './plan.js';
 import type { Db } from './schema.js';
 
 type Statement = BetterSqlite3.Statement;
@@ -17,15 +17,16 @@ const placeholders = (n: number) => new Array<string>(n).fill('?').join(', ');
 
 export interface Statements {
   insertRaw: Statement;
-  insertRollup: Record<'m1' | 'h1', Statement>;
   insertAppRaw: Statement;
   insertAppRollup: Record<'app_m1' | 'app_h1', Statement>;
   /** (subject_id, from, to) → the subject's rows in time order, raw mode. */
   select: Record<Table, Statement>;
   /** raw: (subject_id, from, to) → [ts, data]; rollups → [ts, n, data]. */
   selectApp: Record<AppTable, Statement>;
-  /** (from, to) → every subject's raw rows in time order: [...RAW_COLUMNS, subject_id]. */
-  rawRange: Statement;
+  /** (from, to): rebuilds every subject's m1 rows of those minutes from raw, in SQLite. */
+  minuteRollup: Statement;
+  /** (subject_id, from, to): rebuilds the subject's h1 rows of those hours from m1. */
+  hourRollup: Statement;
   /** (from, to) → every subject's app rows in time order: [ts, data, subject_id]. */
   appRawRange: Statement;
   /** (from) → the first time at or after `from` with a row, or null. */
@@ -46,8 +47,12 @@ export interface Statements {
   allSubjects: Statement;
   subjectsSince: Statement;
   deleteUnusedSubjects: Statement;
+  revisionId: Statement;
   insertRevision: Statement;
   allRevisions: Statement;
+  revisionName: Statement;
+  seriesId: Statement;
+  seriesKind: Statement;
   insertSeries: Statement;
   allSeries: Statement;
   seriesByName: Statement;
@@ -57,10 +62,6 @@ export interface Statements {
 
 export function prepareStatements(db: Db): Statements {
   const raw = (sql: string) => db.prepare(sql).raw(true);
-  const rollupInsert = (t: string) =>
-    db.prepare(
-      `INSERT OR REPLACE INTO ${t} (subject_id, ${ROLLUP_COLUMNS.join(', ')}) VALUES (${placeholders(ROLLUP_COLUMNS.length + 1)})`,
-    );
   const appRollupInsert = (t: string) =>
     db.prepare(`INSERT OR REPLACE INTO ${t} (subject_id, ts, n, data) VALUES (?, ?, ?, ?)`);
   const range = (t: string, cols: string) =>
@@ -77,7 +78,6 @@ export function prepareStatements(db: Db): Statements {
     insertRaw: db.prepare(
       `INSERT OR REPLACE INTO raw (subject_id, ${RAW_COLUMNS.join(', ')}) VALUES (${placeholders(RAW_COLUMNS.length + 1)})`,
     ),
-    insertRollup: { m1: rollupInsert('m1'), h1: rollupInsert('h1') },
     insertAppRaw: db.prepare('INSERT OR REPLACE INTO app_raw (subject_id, ts, data) VALUES (?, ?, ?)'),
     insertAppRollup: { app_m1: appRollupInsert('app_m1'), app_h1: appRollupInsert('app_h1') },
     select: {
@@ -90,9 +90,8 @@ export function prepareStatements(db: Db): Statements {
       app_m1: range('app_m1', 'ts, n, data'),
       app_h1: range('app_h1', 'ts, n, data'),
     },
-    rawRange: raw(
-      `SELECT ${RAW_COLUMNS.join(', ')}, subject_id FROM raw WHERE ts >= ? AND ts < ? ORDER BY ts`,
-    ),
+    minuteRollup: db.prepare(rollupSql('raw', 'm1', MINUTE_MS, false)),
+    hourRollup: db.prepare(rollupSql('m1', 'h1', HOUR_MS, true)),
     appRawRange: raw('SELECT ts, data, subject_id FROM app_raw WHERE ts >= ? AND ts < ? ORDER BY ts'),
     firstRaw: db.prepare('SELECT min(ts) FROM raw WHERE ts >= ?').pluck(),
     firstAppRaw: db.prepare('SELECT min(ts) FROM app_raw WHERE ts >= ?').pluck(),
@@ -134,8 +133,12 @@ export function prepareStatements(db: Db): Statements {
       `DELETE FROM subjects AS s WHERE NOT (${inRaw('raw', '')} OR ${inRaw('app_raw', '')} OR
         ${ROLLUP_TABLES.map((t) => inRollup(t, '')).join(' OR ')})`,
     ),
+    revisionId: db.prepare('SELECT id FROM revisions WHERE name = ?').pluck(),
     insertRevision: db.prepare('INSERT INTO revisions (name) VALUES (?)'),
     allRevisions: raw('SELECT id, name FROM revisions'),
+    revisionName: db.prepare('SELECT name FROM revisions WHERE id = ?').pluck(),
+    seriesId: db.prepare('SELECT id FROM series WHERE name = ? AND labels = ? AND kind = ?').pluck(),
+    seriesKind: db.prepare('SELECT kind FROM series WHERE id = ?').pluck(),
     insertSeries: db.prepare('INSERT INTO series (name, labels, kind) VALUES (?, ?, ?)'),
     allSeries: raw('SELECT id, name, labels, kind FROM series'),
     seriesByName: raw('SELECT id, labels, kind FROM series WHERE name = ? ORDER BY id'),

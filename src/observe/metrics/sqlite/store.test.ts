@@ -97,6 +97,18 @@ describe('sqlite metrics store', () => {
     expect(second.subjects(T0)).toEqual([web1]);
   });
 
+  it('reads right from a file that another process writes and compacts', () => {
+    const writer = open();
+    const reader = open();
+    expect(reader.window(web1, T0, T0 + H).ticks).toBe(0);
+    fill(writer, T0, T0 + 3 * H);
+    // Raw rows before T0+2h are gone: a reader must go by the file's watermarks, not its own.
+    expect(reader.window(web1, T0, T0 + 2 * H).requests).toBe(1439 * 10);
+    expect(reader.window(web1, T0 + 2 * H, T0 + 3 * H + 1).ticks).toBe(721);
+    expect(reader.window(web1, T0 + 2 * H, T0 + 3 * H + 1).revision).toBe('r1');
+    expect(reader.subjects(T0 + 2 * H)).toEqual([web1]);
+  });
+
   it('drops a sample too old to be rolled up again, without throwing', () => {
     const store = open();
     fill(store, T0, T0 + 3 * H);

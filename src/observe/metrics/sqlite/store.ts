@@ -7,6 +7,10 @@
  * is past retention; raw rows are only dropped once rolled up. A sample arriving for a minute
  * already rolled up (a late or repeated write) moves the watermarks back so that reads take it
  * from raw and the next compaction rebuilds the buckets (rollup rows are replaced, never added to).
+ *
+ * Meant for one writing process (the control plane), but safe with others opening the same file:
+ * every write, compaction and read is one transaction that starts by reading the watermarks, and
+ * ids missing from the cache are looked up in the file before being created.
  */
 import { statSync } from 'node:fs';
 import { TandemError } from '../../../errors.js';
@@ -21,9 +25,10 @@ import type {
   WindowStats,
 } from '../types.js';
 import { DEFAULT_RETENTION } from '../types.js';
-import { type RawRow, type RollupRow, WindowAcc } from './accumulator.js';
+import { type Row, WindowAcc } from './accumulator.js';
 import { AppReadAcc } from './app-fold.js';
-import { ByteWriter, encodeLatency, writeAppEntry } from './codec.js';
+import { ByteWriter, writeAppEntry } from './codec.js';
+import { Ids, KIND_COUNTER } from './ids.js';
 import { floorTo, HOUR_MS, MINUTE_MS, planRead, type Table, type Watermarks } from './plan.js';
 import { appBaseline, rollupHours, rollupMinutes } from './rollup.js';
 import { cleanPoint, cleanSample, validSubject } from './sanitize.js';
@@ -34,7 +39,7 @@ export interface SqliteMetricsStoreOptions {
   /** The metrics file (e.g. `.tandem/metrics.sqlite`), or ':memory:'. */
   file: string;
   retention?: Partial<Retention>;
-  /** The clock reads are planned with (which resolution covers `from`); Date.now by default. */
+  /** The clock reads pick their resolution with (and late samples are judged by); Date.now by default. */
   now?: () => number;
 }
 
@@ -49,11 +54,6 @@ export interface SqliteMetricsStore extends MetricsStore {
 export const MAX_SERIES_POINTS = 10_000;
 /** Free pages kept for reuse (at most; an eighth of a small file); the rest go back to the file system. */
 const VACUUM_SLACK_PAGES = 2048;
-
-const subjectKey = (s: Subject) => `${s.environment}\u0000${s.service}\u0000${s.instance}`;
-const seriesKey = (kind: number, name: string, labels: string) => `${kind}\u0000${name}\u0000${labels}`;
-const KIND_GAUGE = 0;
-const KIND_COUNTER = 1;
 
 export function openSqliteMetricsStore(opts: SqliteMetricsStoreOptions): SqliteMetricsStore {
   return new Store(opts.file, resolveRetention(opts.retention), opts.now ?? Date.now);
@@ -85,14 +85,10 @@ class Store implements SqliteMetricsStore {
   readonly #db: Db;
   readonly #st: Statements;
   readonly #writer = new ByteWriter();
+  readonly #ids: Ids;
   readonly #wm: Watermarks = { minute: 0, hour: 0 };
   /** The retention cut-offs applied since open, so a compaction deletes only when they moved. */
   readonly #cuts: Partial<Record<AnyTable, number>> = {};
-  readonly #subjects = new Map<string, number>();
-  readonly #revisionIds = new Map<string, number>();
-  readonly #revisionNames = new Map<number, string>();
-  readonly #series = new Map<string, number>();
-  readonly #counters = new Set<number>();
   #closed = false;
 
   constructor(file: string, retention: Retention, now: () => number) {
@@ -101,32 +97,29 @@ class Store implements SqliteMetricsStore {
     this.#now = now;
     this.#db = openMetricsDb(file);
     this.#st = prepareStatements(this.#db);
+    this.#ids = new Ids(this.#st);
+  }
+
+  /**
+   * The watermarks, read again at the start of every transaction: another process may have
+   * compacted the file (reads through a stale watermark would look for raw rows already gone).
+   */
+  #loadWatermarks(): void {
+    this.#wm.minute = 0;
+    this.#wm.hour = 0;
     for (const [key, value] of this.#st.allMeta.all() as [string, number][]) {
       if (key === 'minute_wm') this.#wm.minute = value;
       if (key === 'hour_wm') this.#wm.hour = value;
     }
-    this.#loadIds();
   }
 
-  /** Loads the interned ids (again after a failed write: ids it created were rolled back). */
-  #loadIds(): void {
-    this.#loadSubjects();
-    this.#revisionIds.clear();
-    this.#revisionNames.clear();
-    for (const [id, name] of this.#st.allRevisions.all() as [number, string][]) {
-      this.#revisionIds.set(name, id);
-      this.#revisionNames.set(id, name);
-    }
-    this.#series.clear();
-    this.#counters.clear();
-    for (const [id, name, labels, kind] of this.#st.allSeries.all() as [number, string, string, number][]) {
-      this.#series.set(seriesKey(kind, name, labels), id);
-      if (kind === KIND_COUNTER) this.#counters.add(id);
-    }
+  /** Runs a read in one read transaction: one snapshot of the file, whoever writes meanwhile. */
+  #read<T>(read: () => T): T {
+    return this.#db.transaction(() => {
+      this.#loadWatermarks();
+      return read();
+    })();
   }
-
-  // ------------------------------------------------------------------------------------------
-  // Writes
 
   /**
    * Stores one tick (samples and scrapes) in one transaction. Unusable input is dropped or clamped,
@@ -138,6 +131,7 @@ class Store implements SqliteMetricsStore {
     const now = this.#now();
     let dropped = 0;
     const run = this.#db.transaction(() => {
+      this.#loadWatermarks();
       for (const s of Array.isArray(samples) ? samples : []) {
         const c = cleanSample(s);
         if (c === undefined || !this.#accept(c.at, now)) {
@@ -145,19 +139,19 @@ class Store implements SqliteMetricsStore {
           continue;
         }
         this.#st.insertRaw.run(
-          this.#subjectId(c, true),
+          this.#ids.subject(c, true),
           c.at,
           c.intervalMs,
-          this.#revisionId(c.revision),
+          this.#ids.revision(c.revision),
           c.requests,
           c.errors,
-          encodeLatency(c.latency, this.#writer),
           c.latencySumUs,
           c.inflight,
           c.cpuUs,
           c.rss,
           c.healthy,
           c.instances,
+          ...c.latency,
         );
       }
       for (const a of Array.isArray(app) ? app : []) {
@@ -167,7 +161,7 @@ class Store implements SqliteMetricsStore {
     try {
       run.immediate();
     } catch (err) {
-      this.#loadIds();
+      this.#ids.load();
       throw err;
     }
     if (dropped > 0) logger().debug({ dropped }, 'metrics: dropped unusable or too late samples');
@@ -181,14 +175,14 @@ class Store implements SqliteMetricsStore {
     const values = new Map<number, number>();
     for (const p of Array.isArray(a.points) ? a.points : []) {
       const c = cleanPoint(p);
-      if (c !== undefined) values.set(this.#seriesId(c.kind, c.name, c.labels), c.value);
+      if (c !== undefined) values.set(this.#ids.series(c.kind, c.name, c.labels), c.value);
     }
     // A scrape with nothing usable is not a row (and does not replace one written before).
     if (values.size === 0) return true;
     const w = this.#writer;
     w.reset();
     for (const id of [...values.keys()].sort((x, y) => x - y)) writeAppEntry(w, id, values.get(id)!);
-    this.#st.insertAppRaw.run(this.#subjectId(a, true), at, w.toBuffer());
+    this.#st.insertAppRaw.run(this.#ids.subject(a, true), at, w.toBuffer());
     return true;
   }
 
@@ -212,58 +206,14 @@ class Store implements SqliteMetricsStore {
     this.#wm.hour = hour;
   }
 
-  #subjectId(s: Subject, create: true): number;
-  #subjectId(s: Subject, create: false): number | undefined;
-  #subjectId(s: Subject, create: boolean): number | undefined {
-    const key = subjectKey(s);
-    let id = this.#subjects.get(key);
-    if (id !== undefined) return id;
-    id = this.#st.subjectId.get(s.environment, s.service, s.instance) as number | undefined;
-    if (id === undefined && create) {
-      id = Number(this.#st.insertSubject.run(s.environment, s.service, s.instance).lastInsertRowid);
-    }
-    if (id !== undefined) this.#subjects.set(key, id);
-    return id;
-  }
-
-  #revisionId(name: string): number {
-    let id = this.#revisionIds.get(name);
-    if (id === undefined) {
-      id = Number(this.#st.insertRevision.run(name).lastInsertRowid);
-      this.#revisionIds.set(name, id);
-      this.#revisionNames.set(id, name);
-    }
-    return id;
-  }
-
-  #seriesId(kind: 'counter' | 'gauge', name: string, labels: string): number {
-    const k = kind === 'counter' ? KIND_COUNTER : KIND_GAUGE;
-    const key = seriesKey(k, name, labels);
-    let id = this.#series.get(key);
-    if (id === undefined) {
-      id = Number(this.#st.insertSeries.run(name, labels, k).lastInsertRowid);
-      this.#series.set(key, id);
-      if (k === KIND_COUNTER) this.#counters.add(id);
-    }
-    return id;
-  }
-
-  #loadSubjects(): void {
-    this.#subjects.clear();
-    for (const [id, environment, service, instance] of this.#st.allSubjects.all() as [
-      number,
-      string,
-      string,
-      string,
-    ][]) {
-      this.#subjects.set(subjectKey({ environment, service, instance }), id);
-    }
-  }
-
   // ------------------------------------------------------------------------------------------
   // Reads
 
   window(subject: Subject, from: number, to: number): WindowStats {
+    return this.#read(() => this.#window(subject, from, to));
+  }
+
+  #window(subject: Subject, from: number, to: number): WindowStats {
     const acc = new WindowAcc();
     const id = this.#readable(subject, from, to);
     if (id !== undefined) {
@@ -271,7 +221,7 @@ class Store implements SqliteMetricsStore {
         this.#rows(seg.table, id, seg.from, seg.to, (_ts, add) => add(acc));
       }
     }
-    return acc.toStats(from, to, (rid) => this.#revisionNames.get(rid));
+    return acc.toStats(from, to, (rid) => this.#ids.revisionName(rid));
   }
 
   series(
@@ -293,25 +243,37 @@ class Store implements SqliteMetricsStore {
         `a metrics series of ${count} points is too long (at most ${MAX_SERIES_POINTS}): use a larger step`,
       );
     }
-    const plan = planRead(from, to, this.#now(), this.retention, this.#wm, stepMs);
-    const accs = Array.from({ length: count }, () => new WindowAcc());
-    const id = this.#readable(subject, from, to);
-    if (id !== undefined) {
-      for (const seg of plan.segments) {
-        this.#rows(seg.table, id, seg.from, seg.to, (ts, add) => {
-          const acc = accs[Math.floor((ts - from) / stepMs)];
-          if (acc !== undefined) add(acc);
-        });
+    return this.#read(() => {
+      const plan = planRead(from, to, this.#now(), this.retention, this.#wm, stepMs);
+      const accs = Array.from({ length: count }, () => new WindowAcc());
+      const id = this.#readable(subject, from, to);
+      if (id !== undefined) {
+        for (const seg of plan.segments) {
+          this.#rows(seg.table, id, seg.from, seg.to, (ts, add) => {
+            const acc = accs[Math.floor((ts - from) / stepMs)];
+            if (acc !== undefined) add(acc);
+          });
+        }
       }
-    }
-    const names = (rid: number) => this.#revisionNames.get(rid);
-    const points = accs.map((acc, i) =>
-      acc.toStats(from + i * stepMs, Math.min(to, from + (i + 1) * stepMs), names),
-    );
-    return { resolution: plan.resolution, points };
+      const names = (rid: number) => this.#ids.revisionName(rid);
+      const points = accs.map((acc, i) =>
+        acc.toStats(from + i * stepMs, Math.min(to, from + (i + 1) * stepMs), names),
+      );
+      return { resolution: plan.resolution, points };
+    });
   }
 
   app(
+    subject: Subject,
+    name: string,
+    labels: Record<string, string>,
+    from: number,
+    to: number,
+  ): { kind: 'counter' | 'gauge'; value: number; samples: number } | undefined {
+    return this.#read(() => this.#app(subject, name, labels, from, to));
+  }
+
+  #app(
     subject: Subject,
     name: string,
     labels: Record<string, string>,
@@ -349,19 +311,28 @@ class Store implements SqliteMetricsStore {
     return acc.samples === 0 ? undefined : { kind, value: acc.value(), samples: acc.samples };
   }
 
+  /**
+   * Subjects with a sample or scrape since `since` (to the rollup bucket: a subject whose last data
+   * falls in the minute, or past raw retention the hour, holding `since` is listed too). Rolled-up
+   * minutes are looked up in m1, so only the raw tail past the watermark is scanned.
+   */
   subjects(since: number): Subject[] {
-    const rows = this.#st.subjectsSince.all({
-      since,
-      minute: since - MINUTE_MS,
-      hour: since - HOUR_MS,
-    }) as [string, string, string][];
+    if (Number.isNaN(since)) return [];
+    const rows = this.#read(
+      () =>
+        this.#st.subjectsSince.all({
+          since: Math.max(since, this.#wm.minute, 0),
+          minute: since - MINUTE_MS,
+          hour: since - HOUR_MS,
+        }) as [string, string, string][],
+    );
     return rows.map(([environment, service, instance]) => ({ environment, service, instance }));
   }
 
   /** The subject's id when the window can hold data. */
   #readable(subject: Subject, from: number, to: number): number | undefined {
     if (!(from < to) || !validSubject(subject ?? {})) return undefined;
-    return this.#subjectId(subject, false);
+    return this.#ids.subject(subject, false);
   }
 
   /** Calls `visit` with each row of one table in [from, to) and a way to add it to an accumulator. */
@@ -373,10 +344,9 @@ class Store implements SqliteMetricsStore {
     visit: (ts: number, add: (a: WindowAcc) => void) => void,
   ) {
     if (table === 'raw') {
-      for (const row of this.#st.select.raw.all(id, from, to) as RawRow[])
-        visit(row[0], (a) => a.addRaw(row));
+      for (const row of this.#st.select.raw.all(id, from, to) as Row[]) visit(row[0], (a) => a.addRaw(row));
     } else {
-      for (const row of this.#st.select[table].all(id, from, to) as RollupRow[]) {
+      for (const row of this.#st.select[table].all(id, from, to) as Row[]) {
         visit(row[0], (a) => a.addRollup(row));
       }
     }
@@ -388,8 +358,9 @@ class Store implements SqliteMetricsStore {
   compact(now: number): void {
     if (this.#closed || !Number.isFinite(now)) return;
     const run = this.#db.transaction(() => {
+      this.#loadWatermarks();
       const ids = (this.#st.allSubjects.all() as [number][]).map((r) => r[0]);
-      const ctx = { st: this.#st, writer: this.#writer, isCounter: (id: number) => this.#counters.has(id) };
+      const ctx = { st: this.#st, writer: this.#writer, isCounter: (id: number) => this.#ids.isCounter(id) };
       const minuteEnd = floorTo(now, MINUTE_MS);
       if (minuteEnd > this.#wm.minute) {
         rollupMinutes(ctx, this.#wm.minute, minuteEnd);
@@ -413,7 +384,7 @@ class Store implements SqliteMetricsStore {
         else for (const id of ids) this.#st.deleteRollupBefore[t].run(id, cuts[t]);
         this.#cuts[t] = cuts[t];
       }
-      if (hourly && this.#st.deleteUnusedSubjects.run().changes > 0) this.#loadSubjects();
+      if (hourly && this.#st.deleteUnusedSubjects.run().changes > 0) this.#ids.load();
     });
     run.immediate();
     // Freed pages are reused by later writes; only a surplus (a large expiry) goes back to the disk.
