@@ -23,6 +23,8 @@ export interface AutoscalingDeps {
   plans(): readonly EnvironmentPlan[];
   /** Runs the reconciler now, so a new count takes effect at once. */
   poke(): void;
+  /** How far back the metric is read (the latest collection tick); the evaluation interval by default. */
+  windowMs?(): number;
   /** Told of every evaluation (for /metrics). */
   onEvaluation?(e: Evaluation): void;
 }
@@ -70,10 +72,12 @@ export class Autoscaling {
             rollout !== undefined && !['promoted', 'rolled-back', 'failed'].includes(rollout.state);
           if (!inRollout) this.rolloutCounts.delete(key);
           const current = inRollout ? (this.rolloutCounts.get(key) ?? rollout.replicas) : deployed.replicas;
-          const interval = Math.max(1000, this.intervalOf(spec.policy.evaluationIntervalMs));
+          // The newest collection, not the whole evaluation interval: an average over 15 s would
+          // see a step only in part and scale there in two decisions (the HPA reads its latest sample).
+          const span = this.deps.windowMs?.() ?? this.intervalOf(spec.policy.evaluationIntervalMs);
           const window = metrics.window(
             { environment: env.name, service: plan.name, instance: '' },
-            now - interval,
+            now - Math.max(1000, span),
             now,
           );
           const metric = metricOf(spec.target, window, current, quantileMs);
