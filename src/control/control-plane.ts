@@ -150,6 +150,8 @@ export class ControlPlane {
       clock: this.clock,
       plans: () => this.plans,
       poke: () => this.reconciler.poke(),
+      // One collection tick plus slack for its jitter.
+      windowMs: () => this.observePlan.intervalMs + 1000,
       onEvaluation: (e) =>
         this.exposition.recordAutoscale(e.environment, e.service, {
           from: e.decision.inputs.current,
