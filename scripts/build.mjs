@@ -32,3 +32,5 @@ await build({
 });
 copyFileSync('scripts/launcher.mjs', 'dist/cli/main.js');
 chmodSync('dist/cli/main.js', 0o755);
+// The dashboard (web/ → dist/web, hashed assets; served by `tandem up` at `/`).
+await (await import('./build-web.mjs')).buildWeb();

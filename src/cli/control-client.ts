@@ -1,12 +1,14 @@
 /**
  * How a verb reaches the control plane: TANDEM_URL, else the project's `.tandem/server.json`
  * (next to the --config file, or found walking up from the working directory), else the only
- * control plane in the per-user registry. Exit 3 when none can be reached.
+ * control plane in the per-user registry. Exit 3 when none can be reached. It authenticates with
+ * TANDEM_TOKEN, else the project's `.tandem/run/token` (written by `tandem up`) when present.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../agent/agent-process.js';
+import { type ApiClient, createApiClient } from '../client/api-client.js';
 import { CONFIG_FILE_NAMES } from '../config/load.js';
 import { TandemError } from '../errors.js';
 import {
@@ -16,8 +18,24 @@ import {
   serverFilePath,
 } from '../server/server-file.js';
 
+/** The control plane's API for the verbs: `api` is the typed client; get/post take full paths. */
 export class ControlClient {
-  constructor(readonly url: string) {}
+  readonly api: ApiClient;
+
+  constructor(
+    readonly url: string,
+    opts: { token?: string } = {},
+  ) {
+    this.api = createApiClient({
+      baseUrl: url,
+      ...(opts.token !== undefined ? { token: opts.token } : {}),
+      // Unreachable says what to do in the CLI's words (and whileReachable retries on it).
+      fetch: (input, init) =>
+        fetch(input, init).catch((err: unknown) => {
+          throw unreachable(url, err);
+        }),
+    });
+  }
 
   get<T>(route: string): Promise<T> {
     return this.request<T>('GET', route);
@@ -27,38 +45,27 @@ export class ControlClient {
     return this.request<T>('POST', route, body);
   }
 
-  async request<T>(method: string, route: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(route, this.url), {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw unreachable(this.url, err);
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw new TandemError(
-        'TANDEM_BAD_RESPONSE',
-        `the control plane at ${this.url} answered ${res.status} with non-JSON`,
-      );
-    }
-    if (!res.ok) {
-      const e = (
-        parsed as { error?: { code?: string; message?: string; exitCode?: number; issues?: unknown } }
-      )?.error;
-      const error = new TandemError(e?.code ?? 'TANDEM_API_ERROR', e?.message ?? `HTTP ${res.status}`, {
-        exitCode: e?.exitCode === 2 ? 2 : e?.exitCode === 3 ? 3 : 1,
-      });
-      if (e?.issues !== undefined) Object.assign(error, { issues: e.issues });
-      throw error;
-    }
-    return parsed as T;
+  /** `route` is the whole path, e.g. `/api/v1/status`. */
+  request<T>(method: string, route: string, body?: unknown): Promise<T> {
+    return this.api.requestPath<T>(method, route, body);
+  }
+}
+
+/** TANDEM_TOKEN, else the token `tandem up` keeps next to the project's server.json. */
+export function tokenFor(
+  found: { file?: ServerFile | undefined },
+  env: Record<string, string | undefined>,
+): string | undefined {
+  if (env.TANDEM_TOKEN) return env.TANDEM_TOKEN.trim();
+  if (found.file === undefined) return undefined;
+  try {
+    const token = readFileSync(
+      path.join(path.dirname(serverFilePath(found.file.root)), 'run', 'token'),
+      'utf8',
+    ).trim();
+    return token === '' ? undefined : token;
+  } catch {
+    return undefined;
   }
 }
 
@@ -121,7 +128,9 @@ export function connect(opts: {
   cwd: string;
   env: Record<string, string | undefined>;
 }): ControlClient {
-  return new ControlClient(findServer(opts).url);
+  const found = findServer(opts);
+  const token = tokenFor(found, opts.env);
+  return new ControlClient(found.url, token === undefined ? {} : { token });
 }
 
 /** Retries `fn` while the control plane is unreachable (it may be restarting), up to `ms`. */

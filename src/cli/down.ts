@@ -11,7 +11,7 @@ import { AgentClient } from '../agent/client.js';
 import { findConfigFile } from '../config/load.js';
 import { TandemError } from '../errors.js';
 import { stateDir } from '../store/open.js';
-import { ControlClient, findServer } from './control-client.js';
+import { ControlClient, findServer, tokenFor } from './control-client.js';
 
 export interface DownResult {
   stopped: boolean;
@@ -31,7 +31,8 @@ export async function down(opts: {
   }
   if (found !== undefined) {
     try {
-      await new ControlClient(found.url).post('/v1/shutdown');
+      const token = tokenFor(found, opts.env);
+      await new ControlClient(found.url, token === undefined ? {} : { token }).api.shutdown();
       if (found.file !== undefined) {
         const deadline = Date.now() + 60_000;
         while (isAlive(found.file.pid) && Date.now() < deadline) await sleep(100);

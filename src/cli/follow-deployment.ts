@@ -36,7 +36,7 @@ export async function followDeployment(
     await sleep(POLL_MS);
     view = await whileReachable(
       UNREACHABLE_GRACE_MS,
-      () => client.get<DeploymentView>(`/v1/deployments/${encodeURIComponent(first.deployment.id)}`),
+      () => client.api.deployment(first.deployment.id),
       () => {
         if (!warned) print('control plane unreachable; waiting for it to come back');
         warned = true;

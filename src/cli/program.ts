@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './verbs/agent.js';
 import { registerAlerts } from './verbs/alerts.js';
+import { registerAudit } from './verbs/audit.js';
 import { registerControl } from './verbs/control.js';
 import { registerDeploy } from './verbs/deploy.js';
 import { registerIncident } from './verbs/incident.js';
@@ -11,6 +12,7 @@ import { registerScale } from './verbs/scale.js';
 import { registerSecret } from './verbs/secret.js';
 import { registerSilence } from './verbs/silence.js';
 import { registerStatus } from './verbs/status.js';
+import { registerToken } from './verbs/token.js';
 import { registerTop } from './verbs/top.js';
 import { registerUp } from './verbs/up.js';
 import { registerValidate } from './verbs/validate.js';
@@ -54,6 +56,8 @@ Docs: docs/pipeline.md, docs/configuration.md`,
   registerAlerts(program);
   registerIncident(program);
   registerSilence(program);
+  registerToken(program);
+  registerAudit(program);
   registerAgent(program);
   return program;
 }

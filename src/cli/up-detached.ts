@@ -64,7 +64,10 @@ export async function upDetached(opts: {
     if (file !== undefined && file.pid === child.pid) {
       if (opts.json)
         process.stdout.write(`${JSON.stringify({ url: file.url, pid: file.pid, log: logFile })}\n`);
-      else process.stdout.write(`Tandem control plane on ${file.url} (pid ${file.pid}); log: ${logFile}\n`);
+      else
+        process.stdout.write(
+          `Tandem control plane on ${file.url} (pid ${file.pid}); log: ${logFile}\n  dashboard: ${file.url}/ (log in with the token in ${path.join(stateDir(loaded.dir), 'run', 'token')})\n`,
+        );
       return 0;
     }
     await sleep(100);

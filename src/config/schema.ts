@@ -209,6 +209,15 @@ export const configSchema = z
       }),
     services: servicesSchema.optional(),
     environments: environmentsSchema.optional(),
+    server: z
+      .strictObject({
+        auth: z.boolean().optional().meta({
+          description:
+            'Require a token (API, CLI) or a dashboard login. Default: true. false trusts every local caller and is refused on a non-loopback --host.',
+        }),
+      })
+      .optional()
+      .meta({ description: 'The control plane API and dashboard.' }),
     alerts: alertsSchema.optional(),
     observe: observeSchema.optional(),
   })

@@ -14,7 +14,11 @@ import { openStore, stateDir } from '../store/open.js';
 import type { StoredEvent } from '../store/repositories/events.js';
 import type { Store } from '../store/store.js';
 import { createApiServer } from './api-server.js';
+import { createAuditLog, createRequestAuth, ensureLocalToken } from './auth/index.js';
+import { accessRoutes } from './routes/access-routes.js';
+import { insightRoutes } from './routes/insight-routes.js';
 import { readServerFileAt, removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
+import { createStaticSite, defaultWebRoot } from './static.js';
 
 export interface ServeOptions {
   config?: string;
@@ -37,19 +41,24 @@ export interface Serving {
   done: Promise<void>;
   /** Stops the control plane; with `everything`, also the agent (data plane and services). */
   stop(everything: boolean): Promise<void>;
+  /** The CLI's admin token file (`.tandem/run/token`), null when another admin token exists. */
+  tokenFile: string | null;
+  /** Whether this start created it (the first start prints how to log in). */
+  tokenCreated: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function serve(opts: ServeOptions): Promise<Serving> {
-  if (!LOOPBACK_HOSTS.has(opts.host)) {
+  const loaded = await loadConfig({ config: opts.config, cwd: opts.cwd });
+  const authEnabled = loaded.config.server?.auth !== false;
+  if (!LOOPBACK_HOSTS.has(opts.host) && !authEnabled) {
     throw new TandemError(
       'TANDEM_NON_LOOPBACK_BIND',
-      `refusing to bind the API to ${opts.host}: without tokens (a later release) it binds loopback only; use --host 127.0.0.1`,
+      `refusing to bind the API to ${opts.host} with \`server.auth: false\`: anyone who can reach it could deploy; turn auth on (remove \`server.auth: false\`) or use --host 127.0.0.1`,
       { exitCode: 2 },
     );
   }
-  const loaded = await loadConfig({ config: opts.config, cwd: opts.cwd });
   planEnvironments(loaded, { env: opts.env, secrets: undefined });
   const running = readServerFileAt(serverFilePath(loaded.dir));
   if (running !== undefined && (await answers(running.url))) {
@@ -99,7 +108,17 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
     }
     finish();
   };
-  const server = createApiServer({ plane, onShutdown: () => void stop(true) });
+  // The CLI's admin token (`.tandem/run/token`, 0600), created on the first start.
+  const local = await ensureLocalToken({ store, stateDir: stateDir(loaded.dir) });
+  const site = createStaticSite({ root: defaultWebRoot() });
+  const server = createApiServer({
+    plane,
+    auth: createRequestAuth({ store, authEnabled }),
+    audit: createAuditLog(store).record,
+    extraRoutes: [...accessRoutes({ store }), ...insightRoutes({ store, plane, agent, env: opts.env })],
+    fallback: (req, res) => site.handle(req, res),
+    onShutdown: () => void stop(true),
+  });
   const url = await listen(server, opts.port, opts.host).catch(abandon);
   writeServerFile(
     {
@@ -114,12 +133,12 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   );
 
   if (opts.initialDeploy) void deployNeverDeployed(plane, store, opts.print);
-  return { url, plane, done, stop };
+  return { url, plane, done, stop, tokenFile: local.path, tokenCreated: local.created };
 }
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL('/v1/health', url), { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(new URL('/api/v1/health', url), { signal: AbortSignal.timeout(2000) });
     return res.ok;
   } catch {
     return false;

@@ -18,6 +18,9 @@ export interface Database {
   incidents: IncidentsTable;
   silences: SilencesTable;
   alert_states: AlertStatesTable;
+  tokens: TokensTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
 }
 
 /** A column that is written once, at insert, and never updated. */
@@ -34,6 +37,10 @@ export interface EventsTable {
   subject_id: AppendOnly<string>;
   /** JSON object. */
   data: AppendOnly<string>;
+  /** The environment the event is about (migration 0007); null: none (a pipeline run, a release). */
+  environment: AppendOnly<string | null>;
+  /** The service the event is about (migration 0007); null: none, or the whole environment. */
+  service: AppendOnly<string | null>;
 }
 
 export type StoredRunStatus = 'running' | RunStatus;
@@ -199,4 +206,58 @@ export interface AlertStatesTable {
   /** JSON of the evaluator's record (pending-since, last notified, flap history…). */
   record: string;
   updated_at: string;
+}
+
+/** An API token (issue 6). Only the sha256 of the plaintext is stored; it is shown once, at creation. */
+export interface TokensTable {
+  /** `tok-<8 hex>`. */
+  id: string;
+  /** Unique among active tokens (a partial unique index). */
+  name: string;
+  /** viewer | developer | operator | admin. */
+  role: string;
+  /** sha256 of the plaintext, hex. */
+  hash: string;
+  /** What a person sees to recognise it, e.g. `tdm_a1B2…`. */
+  prefix: string;
+  created_at: string;
+  created_by: string;
+  /** Updated at most once a minute, so busy clients do not write on every request. */
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+/** A dashboard session, made by logging in with a token; ends when its token is revoked. */
+export interface SessionsTable {
+  /** sha256 of the cookie value, hex: a database leak does not hand out live sessions. */
+  id_hash: string;
+  token_id: string;
+  /** The session's CSRF token, sent back by the dashboard in X-CSRF-Token. */
+  csrf: string;
+  /** The client address that logged in. */
+  address: string;
+  created_at: string;
+  /** Touched at most once a minute; the session ends after 12 h without a request. */
+  last_seen_at: string;
+  /** The absolute end (7 days after login). */
+  expires_at: string;
+}
+
+/** One mutating API call (allowed or denied). Never holds tokens, cookies or secrets. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  /** null when the caller was not authenticated (e.g. a failed login). */
+  principal_id: string | null;
+  principal_name: string | null;
+  role: string | null;
+  /** e.g. `POST /api/v1/environments/:env/promote`. */
+  action: string;
+  /** JSON object: the route's params. */
+  target: string;
+  address: string;
+  /** The HTTP status answered. */
+  status: number;
+  detail: string | null;
 }

@@ -4,13 +4,16 @@ import type { Database } from './database.js';
 import type { StoreBackend, StoreEngine } from './engine.js';
 import { migrationProvider } from './migrations/index.js';
 import { type AlertStatesRepository, createAlertStatesRepository } from './repositories/alert-states.js';
+import { type AuditRepository, createAuditRepository } from './repositories/audit.js';
 import { createDeploymentsRepository, type DeploymentsRepository } from './repositories/deployments.js';
 import { createEventsRepository, type EventsRepository } from './repositories/events.js';
 import { createIncidentsRepository, type IncidentsRepository } from './repositories/incidents.js';
 import { createReleasesRepository, type ReleasesRepository } from './repositories/releases.js';
 import { createRunsRepository, type RunsRepository } from './repositories/runs.js';
 import { createSecretsRepository, type SecretsRepository } from './repositories/secrets.js';
+import { createSessionsRepository, type SessionsRepository } from './repositories/sessions.js';
 import { createSilencesRepository, type SilencesRepository } from './repositories/silences.js';
+import { createTokensRepository, type TokensRepository } from './repositories/tokens.js';
 
 /**
  * Tandem's state: the Kysely handle, one repository per aggregate, and transactions. Every
@@ -31,6 +34,9 @@ export interface Store {
   readonly incidents: IncidentsRepository;
   readonly silences: SilencesRepository;
   readonly alertStates: AlertStatesRepository;
+  readonly tokens: TokensRepository;
+  readonly sessions: SessionsRepository;
+  readonly audit: AuditRepository;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Closes the connection; further calls are no-ops. */
@@ -60,6 +66,9 @@ export async function createStore(backend: StoreBackend): Promise<Store> {
     incidents: createIncidentsRepository(db, events),
     silences: createSilencesRepository(db, events),
     alertStates: createAlertStatesRepository(db, events),
+    tokens: createTokensRepository(db, events),
+    sessions: createSessionsRepository(db),
+    audit: createAuditRepository(db),
     transaction: (fn) => db.transaction().execute(fn),
     close() {
       closed ??= db.destroy();

@@ -19,7 +19,7 @@ export async function alertsList(
   client: ControlClient,
   opts: { all?: boolean; json?: boolean },
 ): Promise<string> {
-  const { alerts } = await client.get<{ alerts: AlertRow[] }>('/v1/alerts');
+  const { alerts } = await client.api.alerts();
   if (opts.json) return `${JSON.stringify({ alerts })}\n`;
   return formatAlerts(alerts, { all: Boolean(opts.all), now: Date.now(), c: palette() });
 }

@@ -38,9 +38,10 @@ async function send(cmd: Command, env: string, action: string, body: object, fol
   await runAction(Boolean(globals.json), async () => {
     const { connect } = await import('../control-client.js');
     const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
-    const view = await client.post<DeploymentView>(
-      `/v1/environments/${encodeURIComponent(env)}/${action}`,
-      body,
+    const view = await client.api.request<DeploymentView>(
+      'POST',
+      `/environments/${encodeURIComponent(env)}/${action}`,
+      { body },
     );
     if (!follow) {
       if (globals.json) process.stdout.write(`${JSON.stringify(view)}\n`);

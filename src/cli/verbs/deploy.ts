@@ -44,7 +44,7 @@ Exit codes: 0 promoted, 1 the deploy failed or was rolled back, 2 bad usage or c
               '--override-freeze needs --reason "..." (it is recorded with the deployment)',
             );
           }
-          return client.post<DeploymentView>('/v1/deployments', {
+          return client.api.deploy({
             environment: env,
             ...(opts.release !== undefined ? { release: opts.release } : { ref: opts.ref }),
             ...(opts.force ? { force: true } : {}),
@@ -60,9 +60,7 @@ Exit codes: 0 promoted, 1 the deploy failed or was rolled back, 2 bad usage or c
     .argument('<env>', 'environment name')
     .option('--detach', 'return once approved')
     .action(async (env: string, opts: FollowOptions, cmd: Command) => {
-      await rollout(cmd, opts, (client) =>
-        client.post<DeploymentView>(`/v1/environments/${encodeURIComponent(env)}/approve`, {}),
-      );
+      await rollout(cmd, opts, (client) => client.api.approve(env));
     });
 
   program
@@ -74,7 +72,7 @@ Exit codes: 0 promoted, 1 the deploy failed or was rolled back, 2 bad usage or c
     .option('--detach', 'return once the rollout started')
     .action(async (env: string, opts: FollowOptions & { to?: string }, cmd: Command) => {
       await rollout(cmd, opts, (client) =>
-        client.post<DeploymentView>(`/v1/environments/${encodeURIComponent(env)}/rollback`, {
+        client.api.rollback(env, {
           ...(opts.to !== undefined ? { to: opts.to } : {}),
           ...(opts.force ? { force: true } : {}),
         }),
@@ -88,12 +86,7 @@ Exit codes: 0 promoted, 1 the deploy failed or was rolled back, 2 bad usage or c
     .option('--force', 'supersede a rollout in progress')
     .option('--detach', 'return once the rollout started')
     .action(async (env: string, opts: FollowOptions, cmd: Command) => {
-      await rollout(cmd, opts, (client) =>
-        client.post<DeploymentView>(
-          `/v1/environments/${encodeURIComponent(env)}/restart`,
-          opts.force ? { force: true } : {},
-        ),
-      );
+      await rollout(cmd, opts, (client) => client.api.restart(env, opts.force ? { force: true } : {}));
     });
 }
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { IncidentDetail } from '../../control/incident-ops.js';
-import type { Incident } from '../../store/repositories/incidents.js';
 import type { ControlClient } from '../control-client.js';
 import { type Colors, colorEnabled, colors, type GlobalOptions, runAction } from '../output.js';
 
@@ -66,12 +65,12 @@ export interface IncidentListOptions {
 }
 
 export async function incidentList(client: ControlClient, opts: IncidentListOptions): Promise<string> {
-  const q = new URLSearchParams();
-  if (!opts.all) q.set('state', 'open');
-  if (opts.environment) q.set('environment', opts.environment);
-  if (opts.service) q.set('service', opts.service);
-  if (opts.limit) q.set('limit', opts.limit);
-  const { incidents } = await client.get<{ incidents: Incident[] }>(`/v1/incidents?${q}`);
+  const { incidents } = await client.api.incidents({
+    ...(opts.all ? {} : { state: 'open' }),
+    ...(opts.environment ? { environment: opts.environment } : {}),
+    ...(opts.service ? { service: opts.service } : {}),
+    ...(opts.limit ? { limit: Number(opts.limit) } : {}),
+  });
   if (opts.json) return `${JSON.stringify({ incidents })}\n`;
   if (incidents.length === 0)
     return opts.all ? 'no incidents\n' : 'no open incidents (--all shows resolved ones)\n';
@@ -95,7 +94,7 @@ export async function incidentShow(
   id: string,
   opts: { json?: boolean },
 ): Promise<string> {
-  const detail = await client.get<IncidentDetail>(`/v1/incidents/${encodeURIComponent(id)}`);
+  const detail = await client.api.incident(id);
   if (opts.json) return `${JSON.stringify(detail)}\n`;
   return formatIncident(detail, palette(), Date.now());
 }
@@ -105,10 +104,7 @@ export async function incidentResolve(
   id: string,
   opts: { note?: string; json?: boolean },
 ): Promise<string> {
-  const incident = await client.post<Incident>(
-    `/v1/incidents/${encodeURIComponent(id)}/resolve`,
-    opts.note === undefined ? {} : { note: opts.note },
-  );
+  const incident = await client.api.resolveIncident(id, opts.note === undefined ? {} : { note: opts.note });
   if (opts.json) return `${JSON.stringify(incident)}\n`;
   return `${incident.id}: resolved after ${span(incident.openedAt, incident.resolvedAt ?? incident.openedAt)}\n`;
 }

@@ -33,13 +33,9 @@ export function registerLogs(program: Command): void {
             throw new UsageError(`--lines must be a whole number, got "${opts.lines}"`);
           const { connect } = await import('../control-client.js');
           const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
-          const query = opts.env === undefined ? '' : `?environment=${encodeURIComponent(opts.env)}`;
           const list = async () =>
-            (
-              await client.get<{ instances: LogInstance[] }>(
-                `/v1/services/${encodeURIComponent(service)}/instances${query}`,
-              )
-            ).instances;
+            (await client.api.instances(service, opts.env === undefined ? {} : { environment: opts.env }))
+              .instances;
           const offsets = new Map<string, number>();
           const print = (i: LogInstance, text: string) => {
             for (const line of text.split('\n')) {

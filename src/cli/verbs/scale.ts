@@ -22,10 +22,7 @@ export function registerScale(program: Command): void {
           throw new UsageError(`replicas must be a whole number from 0 to 64, got "${replicas}"`);
         const { connect } = await import('../control-client.js');
         const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
-        const result = await client.post<{ desired: number }>(
-          `/v1/environments/${encodeURIComponent(opts.env)}/services/${encodeURIComponent(service)}/scale`,
-          { replicas: n },
-        );
+        const result = await client.api.scale(opts.env, service, n);
         if (globals.json)
           process.stdout.write(`${JSON.stringify({ environment: opts.env, service, ...result })}\n`);
         else process.stdout.write(`${opts.env}.${service}: ${result.desired} replicas wanted\n`);
@@ -41,7 +38,7 @@ export function registerScale(program: Command): void {
       await runAction(Boolean(globals.json), async () => {
         const { connect } = await import('../control-client.js');
         const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
-        const result = await client.post<{ file: string; changes: string[] }>('/v1/apply');
+        const result = await client.api.apply();
         if (globals.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else {
           process.stdout.write(`applied ${result.file}${result.changes.length === 0 ? ': no change' : ''}\n`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { SilenceView } from '../../control/incident-ops.js';
 import { UsageError } from '../../errors.js';
 import type { ControlClient } from '../control-client.js';
 import { ago, palette, table, withClient } from './incident.js';
@@ -59,7 +58,7 @@ export async function silenceAdd(
   if (opts.duration !== undefined && opts.until !== undefined) {
     throw new UsageError('give --duration or --until, not both');
   }
-  const silence = await client.post<SilenceView>('/v1/silences', {
+  const silence = await client.api.createSilence({
     matchers,
     comment: opts.comment,
     ...(opts.duration === undefined ? {} : { duration: opts.duration }),
@@ -73,9 +72,7 @@ export async function silenceList(
   client: ControlClient,
   opts: { all?: boolean; json?: boolean },
 ): Promise<string> {
-  const { silences } = await client.get<{ silences: SilenceView[] }>(
-    `/v1/silences${opts.all ? '?all=1' : ''}`,
-  );
+  const { silences } = await client.api.silences({ all: Boolean(opts.all) });
   if (opts.json) return `${JSON.stringify({ silences })}\n`;
   if (silences.length === 0)
     return opts.all ? 'no silences\n' : 'no active silences (--all shows expired ones)\n';
@@ -99,6 +96,6 @@ export async function silenceExpire(
   id: string,
   opts: { json?: boolean },
 ): Promise<string> {
-  const silence = await client.post<SilenceView>(`/v1/silences/${encodeURIComponent(id)}/expire`);
+  const silence = await client.api.expireSilence(id);
   return opts.json ? `${JSON.stringify(silence)}\n` : `${silence.id}: expired\n`;
 }

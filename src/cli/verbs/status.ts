@@ -19,7 +19,7 @@ export function registerStatus(program: Command): void {
           config: globals.config,
           cwd: process.cwd(),
           env: process.env,
-        }).get<Status>('/v1/status');
+        }).api.status();
         if (globals.json) process.stdout.write(`${JSON.stringify(status)}\n`);
         else process.stdout.write(formatStatus(status));
         return 0;
@@ -37,10 +37,7 @@ export function registerStatus(program: Command): void {
         const { connect } = await import('../control-client.js');
         const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
         // `events` is absent from a control plane older than issue 5.
-        const { deployments, events = [] } = await client.get<{
-          deployments: DeploymentView[];
-          events?: HistoryEvent[];
-        }>(`/v1/environments/${encodeURIComponent(env)}/history?limit=${encodeURIComponent(opts.limit)}`);
+        const { deployments, events = [] } = await client.api.history(env, { limit: Number(opts.limit) });
         if (globals.json) {
           process.stdout.write(`${JSON.stringify({ environment: env, deployments, events })}\n`);
           return 0;

@@ -65,7 +65,7 @@ const SNAPSHOT: TopSnapshot = {
   ],
 };
 
-/** A control plane stand-in on 127.0.0.1 answering GET /v1/top; `fail` makes it answer 503. */
+/** A control plane stand-in on 127.0.0.1 answering GET /api/v1/top; `fail` makes it answer 503. */
 let server: http.Server;
 let url: string;
 let requests: string[];
@@ -81,7 +81,7 @@ beforeEach(async () => {
       res.end(JSON.stringify({ error: { code: 'TANDEM_TEST_DOWN', message: 'metrics store is down' } }));
       return;
     }
-    if (!req.url?.startsWith('/v1/top')) {
+    if (!req.url?.startsWith('/api/v1/top')) {
       res.writeHead(404).end();
       return;
     }
@@ -151,7 +151,7 @@ describe('runTop printing once', () => {
   it('prints the table once when stdout is not a terminal, whatever --once says', async () => {
     const out = new FakeTerminal(false);
     expect(await runTop(new ControlClient(url), options(), out)).toBe(0);
-    expect(requests).toEqual(['/v1/top']);
+    expect(requests).toEqual(['/api/v1/top']);
     expect(out.text).not.toContain('\u001b');
     expect(out.text).toContain('production-web-0000aaaa');
     expect(out.text).toContain('staging-web-0000cccc');
@@ -163,7 +163,7 @@ describe('runTop printing once', () => {
   it('asks for one environment and shows only it', async () => {
     const out = new FakeTerminal(false);
     await runTop(new ControlClient(url), options({ once: true, environment: 'staging' }), out);
-    expect(requests).toEqual(['/v1/top?environment=staging']);
+    expect(requests).toEqual(['/api/v1/top?environment=staging']);
     expect(out.text).toContain('staging-web-0000cccc');
     expect(out.text).not.toContain('production');
   });
@@ -294,7 +294,7 @@ describe('tandem top (the verb)', () => {
   it('is registered, takes --once, --environment and the global --json', async () => {
     await main(['node', 'tandem', 'top', '--once', '--environment', 'production', '--json']);
     expect(process.exitCode).toBe(0);
-    expect(requests).toEqual(['/v1/top?environment=production']);
+    expect(requests).toEqual(['/api/v1/top?environment=production']);
     const snapshot = JSON.parse(printed) as TopSnapshot;
     expect(snapshot.environments.map((e) => e.name)).toEqual(['production']);
   });

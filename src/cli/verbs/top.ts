@@ -42,7 +42,7 @@ export function registerTop(program: Command): void {
     .option('--once', 'print one snapshot and exit (the default when stdout is not a terminal)')
     .option('--interval <duration>', 'time between refreshes, e.g. 2s, 500ms', '2s')
     .option('--environment <name>', 'only this environment')
-    .addHelpText('after', '\n`--json` prints one snapshot (the GET /v1/top answer).')
+    .addHelpText('after', '\n`--json` prints one snapshot (the GET /api/v1/top answer).')
     .action(async (opts: { once?: boolean; interval: string; environment?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       await runAction(Boolean(globals.json), async () => {
@@ -75,19 +75,18 @@ export function parseInterval(text: string): number {
 }
 
 /**
- * Fetches GET /v1/top and prints it: once (not a terminal, --once, --json), or redrawn in place
+ * Fetches GET /api/v1/top and prints it: once (not a terminal, --once, --json), or redrawn in place
  * every interval on the alternate screen until Ctrl-C (SIGINT/SIGTERM) or `signal` aborts. An
  * unreachable control plane on the first fetch throws (exit 3); later ones are shown and retried.
  */
 export async function runTop(
-  client: Pick<ControlClient, 'get'>,
+  client: Pick<ControlClient, 'api'>,
   opts: TopOptions,
   out: TopOutput,
   signal?: AbortSignal,
 ): Promise<number> {
   const { renderTop } = await import('../../observe/top/render.js');
-  const route = `/v1/top${opts.environment === undefined ? '' : `?environment=${encodeURIComponent(opts.environment)}`}`;
-  const fetchSnapshot = async () => onlyEnvironment(await client.get<TopSnapshot>(route), opts.environment);
+  const fetchSnapshot = async () => onlyEnvironment(await client.api.top(opts.environment), opts.environment);
 
   const live = !opts.once && !opts.json && out.isTTY === true;
   if (!live) {

@@ -61,6 +61,9 @@ the control plane; Ctrl-C (SIGINT) and \`tandem down\` stop everything.`,
           process.stdout.write(
             `Tandem control plane for ${serving.plane.project} on ${serving.url} (pid ${process.pid})\n`,
           );
+          process.stdout.write(
+            `  dashboard: ${serving.url}/${serving.tokenFile !== null ? ` (log in with the token in ${serving.tokenFile})` : ''}\n`,
+          );
           for (const env of status.environments) {
             for (const [service, p] of Object.entries(env.listeners)) {
               process.stdout.write(`  ${env.name}: ${service} on http://127.0.0.1:${p}/\n`);

@@ -50,6 +50,14 @@ export interface RouteDef<B = unknown, Q = unknown> {
   query?: z.ZodType<Q>;
   /** The success response's schema, for the OpenAPI document. */
   response?: z.ZodType;
+  /** The success status, for the OpenAPI document (200 by default). */
+  status?: number;
+  /** The success response's media type when not JSON (`text/plain`, `text/event-stream`). */
+  produces?: string;
+  /**
+   * Also served at this absolute path outside the API prefix (Prometheus scrapes `/metrics`).
+   */
+  rootPath?: string;
   /**
    * Answers with a JSON body, or writes the response itself (SSE, /metrics, static files) and
    * returns `undefined`.

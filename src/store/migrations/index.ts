@@ -5,6 +5,8 @@ import { pipelineRunsMigration } from './0002_pipeline_runs.js';
 import { secretsMigration } from './0003_secrets.js';
 import { deliveryMigration } from './0004_delivery.js';
 import { observeMigration } from './0005_observe.js';
+import { accessMigration } from './0006_access.js';
+import { eventIndexMigration } from './0007_event_index.js';
 
 /**
  * Every migration, registered statically (the code runs from dist/, so nothing is read from
@@ -18,6 +20,8 @@ export function migrations(engine: StoreEngine): Record<string, Migration> {
     '0003_secrets': secretsMigration(),
     '0004_delivery': deliveryMigration(),
     '0005_observe': observeMigration(),
+    '0006_access': accessMigration(engine),
+    '0007_event_index': eventIndexMigration(engine),
   };
 }
 

@@ -1,0 +1,3 @@
+/** The typed API client (CLI and dashboard). */
+export * from './api-client.js';
+export * from './problem.js';
