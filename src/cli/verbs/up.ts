@@ -15,7 +15,7 @@ export function registerUp(program: Command): void {
     .command('up')
     .description('start the control plane: API, reconciler, process supervisor and data plane')
     .option('--port <port>', 'port of the API', '7070')
-    .option('--host <host>', 'address of the API (loopback only for now)', '127.0.0.1')
+    .option('--host <host>', 'address of the API and dashboard (non-loopback needs auth on)', '127.0.0.1')
     .option('--detach', 'run in the background and return once it answers')
     .option('--no-deploy', 'do not deploy HEAD to environments that never had a deploy')
     .addHelpText(
