@@ -140,6 +140,7 @@ process.on('SIGTERM', () => {
 
 function tandemYaml(listen: number): string {
   return `project: canarybench
+server: { auth: false } # a loopback bench: the API is polled without a token
 pipeline:
   jobs:
     build:

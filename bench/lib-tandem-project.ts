@@ -105,6 +105,7 @@ export function projectYaml(opts: {
 }): string {
   return [
     `project: ${opts.name}`,
+    'server: { auth: false } # a loopback bench: the API is polled without a token',
     'pipeline:',
     '  jobs:',
     '    build:',

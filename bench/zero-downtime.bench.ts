@@ -226,6 +226,7 @@ let TANDEM_MAIN = '';
 
 function tandemYaml(listen: number, strategy: 'rolling' | 'blue-green'): string {
   return `project: zdbench
+server: { auth: false } # a loopback bench: the API is polled without a token
 pipeline:
   jobs:
     build:

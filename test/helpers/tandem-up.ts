@@ -238,7 +238,12 @@ export class TandemUp {
 
   /** GET on the control plane's API (faster than a CLI run, for polling). */
   async api<T>(route: string): Promise<T> {
-    const res = await fetch(new URL(route, this.url), { signal: AbortSignal.timeout(10_000) });
+    // The local admin token `tandem up` wrote (the API needs a token since issue 6).
+    const token = readFileSync(path.join(this.dir, '.tandem', 'run', 'token'), 'utf8').trim();
+    const res = await fetch(new URL(route, this.url), {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     if (!res.ok) throw new Error(`GET ${route}: HTTP ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
   }
