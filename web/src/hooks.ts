@@ -142,14 +142,17 @@ export function useStream(
   return state;
 }
 
-/** The current time, refreshed every `ms` (for "3 min ago"). */
+/**
+ * The current time, for "3 min ago": read at every render (so an item that just arrived is never
+ * "in 6 s" on a clock last read before it came), and a render at least every `ms`.
+ */
 export function useNow(ms = 15_000): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), ms);
+    const id = setInterval(() => setTick((t) => t + 1), ms);
     return () => clearInterval(id);
   }, [ms]);
-  return now;
+  return Date.now();
 }
 
 /** The browser's location, following pushState navigation and the back button. */

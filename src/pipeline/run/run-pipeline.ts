@@ -80,7 +80,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunPipeline
       explain: opts.explain,
       killGraceMs: KILL_GRACE_MS,
       signal: opts.signal,
-      now: () => performance.now(),
+      // Wall-clock ms (job timestamps are stored), from the monotonic clock (durations never jump).
+      now: () => performance.timeOrigin + performance.now(),
     });
     const result: RunResult = {
       status: outcome.status,

@@ -180,7 +180,10 @@ function Summary({ row }: { row: OverviewRow }) {
           {row.firingAlerts === 0 && row.openIncidents === 0 ? (
             'none'
           ) : (
-            <Badge tone="bad" text={`${row.firingAlerts} firing · ${row.openIncidents} incidents`} />
+            <Badge
+              tone="bad"
+              text={`${row.firingAlerts} firing · ${row.openIncidents} incident${row.openIncidents === 1 ? '' : 's'}`}
+            />
           )}
         </dd>
       </div>
