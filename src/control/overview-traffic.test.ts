@@ -69,6 +69,25 @@ describe('TrafficCache', () => {
     expect(calls).toHaveLength(100);
   });
 
+  it('answers the first read without figures when the first sweep is slow', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls: Subject[] = [];
+    const cache = new TrafficCache({
+      metrics: () => metrics(3, () => 60, calls),
+      sliceMs: 0,
+      firstWaitMs: 10,
+      pause: () => held,
+    });
+    expect(await cache.read()).toEqual({ at: null, byService: new Map() });
+    release();
+    for (let i = 0; i < 100 && cache.snapshot().at === null; i++) await new Promise((r) => setImmediate(r));
+    expect(cache.snapshot().byService.size).toBe(3);
+    expect((await cache.read()).byService.size).toBe(3);
+  });
+
   it('reads as no figures while the metrics store is not open, and tries again on the next read', async () => {
     let open = false;
     const calls: Subject[] = [];

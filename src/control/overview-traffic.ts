@@ -4,11 +4,12 @@
  *
  * The metrics store answers one window per call, and a call costs a fraction of a millisecond:
  * with 2,000 services × environments that is seconds of work, far over the overview's budget.
- * So a sweep reads every service aggregate that reported data, in slices of a few milliseconds
+ * So a sweep reads every service aggregate that reported data, in slices of 2 milliseconds
  * that yield to the event loop (the API keeps answering meanwhile), and the overview reads the
  * last complete sweep. A sweep runs only while someone reads (the dashboard is open): when the
  * last one is older than `refreshMs`, the next read starts another and is answered from the
- * previous one (the very first read waits for its sweep).
+ * previous one. The very first read waits for its sweep, briefly: a large project's first
+ * figures come with a later read (the overview says when its figures are from: `trafficAt`).
  */
 import { logger } from '../log/logger.js';
 import type { MetricsSource } from '../observe/metrics/types.js';
@@ -35,8 +36,12 @@ export interface TrafficCacheOptions {
   windowMs?: number;
   /** A sweep older than this is refreshed on the next read (default 15 s; at least 10× the last sweep's duration). */
   refreshMs?: number;
-  /** Work done before yielding to the event loop (default 5 ms). */
+  /** Work done before yielding to the event loop (default 2 ms). */
   sliceMs?: number;
+  /** How long the first read waits for the first sweep before answering without figures (default 300 ms). */
+  firstWaitMs?: number;
+  /** How a sweep yields between slices (setImmediate by default; tests hold it). */
+  pause?(): Promise<void>;
   now?(): number;
 }
 
@@ -50,12 +55,16 @@ export class TrafficCache {
   private readonly windowMs: number;
   private readonly refreshMs: number;
   private readonly sliceMs: number;
+  private readonly firstWaitMs: number;
+  private readonly pause: () => Promise<void>;
   private readonly now: () => number;
 
   constructor(private readonly opts: TrafficCacheOptions) {
     this.windowMs = opts.windowMs ?? 60_000;
     this.refreshMs = opts.refreshMs ?? 15_000;
-    this.sliceMs = opts.sliceMs ?? 5;
+    this.sliceMs = opts.sliceMs ?? 2;
+    this.firstWaitMs = opts.firstWaitMs ?? 300;
+    this.pause = opts.pause ?? (() => new Promise((resolve) => setImmediate(resolve)));
     this.now = opts.now ?? Date.now;
   }
 
@@ -70,7 +79,18 @@ export class TrafficCache {
       });
       this.sweeping = sweep;
     }
-    if (this.current.at === null && this.sweeping !== undefined) return this.sweeping;
+    if (this.current.at === null && this.sweeping !== undefined) {
+      // The first sweep of a large project takes seconds: answer without figures rather than wait.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<TrafficSnapshot>((resolve) => {
+        timer = setTimeout(() => resolve(this.current), this.firstWaitMs);
+      });
+      try {
+        return await Promise.race([this.sweeping, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     return this.current;
   }
 
@@ -96,7 +116,7 @@ export class TrafficCache {
     let sliceStart = performance.now();
     for (const s of subjects) {
       if (performance.now() - sliceStart >= this.sliceMs) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await this.pause();
         sliceStart = performance.now();
       }
       try {
@@ -121,5 +141,10 @@ export class TrafficCache {
 
 /** One sweep, read at once (small projects and tests). */
 export async function trafficNow(metrics: () => MetricsSource, now: number): Promise<TrafficSnapshot> {
-  return new TrafficCache({ metrics, now: () => now, sliceMs: Number.POSITIVE_INFINITY }).read();
+  return new TrafficCache({
+    metrics,
+    now: () => now,
+    sliceMs: Number.POSITIVE_INFINITY,
+    firstWaitMs: Number.POSITIVE_INFINITY,
+  }).read();
 }

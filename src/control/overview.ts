@@ -22,7 +22,7 @@ import type { Rollout, RolloutState } from '../delivery/types.js';
 import type { MetricsSource } from '../observe/metrics/types.js';
 import type { DeploymentKind, DeploymentState } from '../store/database.js';
 import type { Store } from '../store/store.js';
-import { type TrafficSnapshot, trafficNow } from './overview-traffic.js';
+import { type Traffic, type TrafficSnapshot, trafficNow } from './overview-traffic.js';
 import { releaseOfRevision, serviceKey } from './ports.js';
 import { rolloutStateOf } from './status.js';
 
@@ -38,23 +38,18 @@ export interface OverviewSource {
 
 export type HealthStatus = 'healthy' | 'degraded' | 'down' | 'unknown' | 'not-deployed';
 
+/** A service's rollout in its environment's latest deployment (the deployment is the environment's). */
 export interface OverviewRollout {
-  deployment: string;
-  kind: DeploymentKind;
-  /** The rollout's state for this service (pending, progressing, paused, promoted, rolled-back…). */
+  /** pending, awaiting-approval, progressing, paused, promoted, aborted, rolled-back. */
   state: RolloutState | string;
-  strategy: string | null;
-  /** The release being rolled out. */
-  release: string;
+  /** While the deployment progresses: the step (canary: the index of its step). */
+  step: number | null;
+  /** Canary, while progressing: the weight of the current step (percent). */
+  weight: number | null;
+  /** Canary, while progressing: its number of steps. */
+  steps: number | null;
   /** True while the deployment progresses. */
   active: boolean;
-  /** Progressing rollouts only (the record is read for those alone). */
-  step: number | null;
-  /** Canary: the weight of the current step (percent). */
-  weight: number | null;
-  /** Canary: the number of steps. */
-  steps: number | null;
-  startedAt: string;
 }
 
 export interface OverviewService {
@@ -68,8 +63,8 @@ export interface OverviewService {
   /** Desired instances. */
   replicas: number;
   /** Over the last minute, from the service's aggregate metrics; null when no data. */
-  traffic: { rps: number | null; errorRate: number | null; p95Ms: number | null };
-  /** The service's rollout in the environment's latest deployment; null when none. */
+  traffic: Traffic;
+  /** The service's rollout in the environment's latest deployment (`environments[].deployment`); null when none. */
   rollout: OverviewRollout | null;
   owners: { team: string | null };
   incidents: { open: number };
@@ -90,6 +85,9 @@ export interface OverviewEnvironment {
     state: DeploymentState;
     /** In the rollout vocabulary (promoted, paused, awaiting-approval…). */
     rolloutState: string;
+    /** While it progresses: its strategy, and a canary's number of steps. */
+    strategy: string | null;
+    steps: number | null;
     startedAt: string;
     finishedAt: string | null;
   } | null;
@@ -117,11 +115,37 @@ const MAX_EVENTS_SCANNED = 5000;
 /** One service's row without what is joined in per request (health, traffic). */
 type BaseRow = Omit<OverviewService, 'health' | 'traffic'> & { deployed: boolean };
 
+/** What an environment's part is read from; each is read again only when an event says it changed. */
+interface Inputs {
+  states: Map<string, { release: string; replicas: number }>;
+  deployment: LatestDeployment | undefined;
+  rollouts: RolloutRow[];
+  incidents: Map<string, number>;
+  alerts: Map<string, number>;
+}
+
+type Aspect = 'states' | 'deployment' | 'incidents' | 'alerts';
+const ALL_ASPECTS: readonly Aspect[] = ['states', 'deployment', 'incidents', 'alerts'];
+
+/** What an event may have changed in its environment's part. */
+export function aspectsOf(type: string): readonly Aspect[] {
+  if (type.startsWith('alert.')) return ['alerts'];
+  if (type.startsWith('incident.')) return ['incidents'];
+  if (type === 'service.scaled') return ['states'];
+  if (type === 'autoscale.decision') return [];
+  if (type.startsWith('rollout.')) return ['deployment'];
+  // A finished deployment also changes what the services run.
+  if (type === 'deployment.succeeded' || type === 'deployment.failed') return ['states', 'deployment'];
+  if (type.startsWith('deployment.')) return ['deployment'];
+  return ALL_ASPECTS;
+}
+
 interface Part {
+  inputs: Inputs;
   environment: OverviewEnvironment;
   rows: BaseRow[];
-  readAt: number;
-  progressing: boolean;
+  /** When each aspect was last read. */
+  readAt: Record<Aspect, number>;
 }
 
 export interface OverviewModelOptions {
@@ -133,12 +157,26 @@ export interface OverviewModelOptions {
 /** The overview of a running control plane, kept per environment (see the file comment). */
 export class OverviewModel {
   private readonly parts = new Map<string, Promise<Part>>();
+  /** Per environment: the aspects events said changed since its part was read. */
+  private readonly dirty = new Map<string, Set<Aspect>>();
+  /** Per environment: the step and strategy of its rollouts in progress, by record version. */
+  private readonly details = new Map<string, RolloutDetails>();
   /** The last answer per environment filter, with what it was made of. */
   private readonly answers = new Map<
     string,
-    { parts: Part[]; observation: unknown; traffic: TrafficSnapshot; overview: Overview }
+    {
+      parts: Part[];
+      observation: unknown;
+      ready: Map<string, number> | undefined;
+      traffic: TrafficSnapshot;
+      overview: Overview;
+    }
   >();
-  private readonly dirty = new Set<string>();
+  /** Each part's rows as last joined with health and traffic. */
+  private readonly rows = new WeakMap<
+    Part,
+    { traffic: TrafficSnapshot; ready: unknown; rows: OverviewService[] }
+  >();
   private plans: readonly EnvironmentPlan[] | undefined;
   /** The last event id looked at; undefined before the first read. */
   private lastEventId: number | undefined;
@@ -181,24 +219,23 @@ export class OverviewModel {
     ) {
       return last.overview;
     }
-    const overview = assemble(parts, traffic, readyCounts(observation?.state), now);
-    this.answers.set(slot, { parts, observation, traffic, overview });
+    const ready =
+      last !== undefined && observation === last.observation ? last.ready : readyCounts(observation?.state);
+    const overview = assemble(parts, traffic, ready, now, this.rows);
+    this.answers.set(slot, { parts, observation, ready, traffic, overview });
     return overview;
   }
-  /** Marks the environments named by the events written since the last call. */
+
+  /** Marks what the events written since the last call changed, per environment. */
   private async markChanged(): Promise<void> {
     const after = this.lastEventId;
     if (after === undefined) {
-      const { id } = await this.store.db
-        .selectFrom('events')
-        .select((eb) => eb.fn.max('id').as('id'))
-        .executeTakeFirstOrThrow();
-      this.lastEventId = Number(id ?? 0);
+      this.lastEventId = await this.maxEventId();
       return;
     }
     const rows = await this.store.db
       .selectFrom('events')
-      .select(['id', 'environment'])
+      .select(['id', 'type', 'environment'])
       .where('id', '>', after)
       .orderBy('id')
       .limit(MAX_EVENTS_SCANNED)
@@ -208,37 +245,62 @@ export class OverviewModel {
     this.lastEventId = last.id;
     if (rows.length === MAX_EVENTS_SCANNED) {
       // Too much at once: read everything again, from the newest event on.
-      const { id } = await this.store.db
-        .selectFrom('events')
-        .select((eb) => eb.fn.max('id').as('id'))
-        .executeTakeFirstOrThrow();
-      this.lastEventId = Number(id ?? last.id);
+      this.lastEventId = await this.maxEventId();
       this.parts.clear();
       return;
     }
-    for (const r of rows) if (r.environment !== null) this.dirty.add(r.environment);
+    for (const r of rows) {
+      if (r.environment === null) continue;
+      const aspects = aspectsOf(r.type);
+      if (aspects.length === 0) continue;
+      let set = this.dirty.get(r.environment);
+      if (set === undefined) {
+        set = new Set();
+        this.dirty.set(r.environment, set);
+      }
+      for (const a of aspects) set.add(a);
+    }
+  }
+
+  private async maxEventId(): Promise<number> {
+    const { id } = await this.store.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirstOrThrow();
+    return Number(id ?? 0);
   }
 
   private part(env: EnvironmentPlan, now: number): Promise<Part> {
     const cached = this.parts.get(env.name);
-    if (cached !== undefined && !this.dirty.has(env.name)) {
-      return cached.then((p) => {
-        const maxAge = p.progressing ? this.activeMaxAgeMs : this.idleMaxAgeMs;
-        return now - p.readAt < maxAge ? p : this.read(env, now);
-      });
-    }
-    return this.read(env, now);
-  }
-
-  private read(env: EnvironmentPlan, now: number): Promise<Part> {
+    const dirty = this.dirty.get(env.name);
     this.dirty.delete(env.name);
-    const part = readPart(this.store, env, this.source.observeConfig().owners, now);
-    this.parts.set(env.name, part);
-    // A failed read is not kept.
-    part.catch(() => {
-      if (this.parts.get(env.name) === part) this.parts.delete(env.name);
+    const owners = this.source.observeConfig().owners;
+    let details = this.details.get(env.name);
+    if (details === undefined) {
+      details = new RolloutDetails();
+      this.details.set(env.name, details);
+    }
+    const rollouts = details;
+    const next =
+      cached === undefined
+        ? readPart(this.store, rollouts, env, owners, now, ALL_ASPECTS, undefined)
+        : cached.then(
+            (p) => {
+              const stale = new Set<Aspect>(dirty);
+              const progressing = p.inputs.deployment?.state === 'progressing';
+              // Rolling steps change records without events: re-read a deployment in progress often.
+              if (progressing && now - p.readAt.deployment >= this.activeMaxAgeMs) stale.add('deployment');
+              for (const a of ALL_ASPECTS) if (now - p.readAt[a] >= this.idleMaxAgeMs) stale.add(a);
+              return stale.size === 0 ? p : readPart(this.store, rollouts, env, owners, now, [...stale], p);
+            },
+            // The previous read failed: read everything.
+            () => readPart(this.store, rollouts, env, owners, now, ALL_ASPECTS, undefined),
+          );
+    this.parts.set(env.name, next);
+    next.catch(() => {
+      if (this.parts.get(env.name) === next) this.parts.delete(env.name);
     });
-    return part;
+    return next;
   }
 }
 
@@ -259,22 +321,44 @@ export function buildOverview(
   return model.get(rest);
 }
 
-/** One environment's part: a fixed number of queries, whatever its number of services. */
+/**
+ * An environment's part: the `aspects` read again (each a fixed number of queries, whatever the
+ * number of services), the others kept from `previous`; then its rows, built in memory.
+ */
 async function readPart(
   store: Store,
+  details: RolloutDetails,
   env: EnvironmentPlan,
   owners: Record<string, string | undefined>,
   now: number,
+  aspects: readonly Aspect[],
+  previous: Part | undefined,
 ): Promise<Part> {
+  const want = (a: Aspect) => previous === undefined || aspects.includes(a);
   const [states, deployment, incidents, alerts] = await Promise.all([
-    serviceStates(store, env.name),
-    latestDeployment(store, env.name),
-    countsBy(store, 'incidents', 'open', env.name),
-    countsBy(store, 'alert_states', 'firing', env.name),
+    want('states') ? serviceStates(store, env.name) : (previous as Part).inputs.states,
+    want('deployment') ? latestDeployment(store, env.name) : (previous as Part).inputs.deployment,
+    want('incidents') ? countsBy(store, 'incidents', 'open', env.name) : (previous as Part).inputs.incidents,
+    want('alerts') ? countsBy(store, 'alert_states', 'firing', env.name) : (previous as Part).inputs.alerts,
   ]);
   const progressing = deployment?.state === 'progressing';
-  const rollouts = deployment === undefined ? [] : await rolloutsOf(store, deployment.id, progressing);
+  let rollouts = previous?.inputs.rollouts ?? [];
+  if (want('deployment')) {
+    rollouts = deployment === undefined ? [] : await details.of(store, deployment.id, progressing, now);
+  }
+  const readAt = { ...(previous?.readAt ?? { states: now, deployment: now, incidents: now, alerts: now }) };
+  for (const a of ALL_ASPECTS) if (want(a)) readAt[a] = now;
+  const inputs: Inputs = { states, deployment, rollouts, incidents, alerts };
+  return { inputs, ...rowsOf(env, inputs, owners), readAt };
+}
+
+function rowsOf(
+  env: EnvironmentPlan,
+  { states, deployment, rollouts, incidents, alerts }: Inputs,
+  owners: Record<string, string | undefined>,
+): Pick<Part, 'environment' | 'rows'> {
   const byService = new Map(rollouts.map((r) => [r.service, r]));
+  const detail = rollouts[0]?.detail;
   const rows = env.services.map((plan): BaseRow => {
     const state = states.get(plan.name);
     const r = byService.get(plan.name);
@@ -286,19 +370,14 @@ async function readPart(
       revision: state?.release ?? null,
       replicas: state?.replicas ?? plan.replicas,
       rollout:
-        r === undefined || deployment === undefined
+        r === undefined
           ? null
           : {
-              deployment: deployment.id,
-              kind: deployment.kind,
               state: r.state,
-              strategy: r.detail?.strategy ?? null,
-              release: releaseOfRevision(deployment.release),
-              active: progressing,
               step: r.detail?.step ?? null,
               weight: canaryWeight(r),
               steps: r.detail?.strategy === 'canary' ? r.detail.weights.length : null,
-              startedAt: deployment.startedAt,
+              active: deployment?.state === 'progressing',
             },
       owners: { team: owners[plan.name] ?? null },
       incidents: { open: incidents.get(plan.name) ?? 0 },
@@ -325,15 +404,17 @@ async function readPart(
                 { ...deployment, environment: env.name, fromRelease: null, reason: null },
                 rollouts.map((x) => ({ state: x.state }) as Rollout),
               ),
+              strategy: detail?.strategy ?? null,
+              steps: detail?.strategy === 'canary' ? detail.weights.length : null,
               startedAt: deployment.startedAt,
               finishedAt: deployment.finishedAt,
             },
     },
     rows,
-    readAt: now,
-    progressing,
   };
 }
+
+const NO_TRAFFIC: Traffic = Object.freeze({ rps: null, errorRate: null, p95Ms: null });
 
 /** The answer: each part's rows with the health and traffic of now joined in. */
 function assemble(
@@ -341,19 +422,18 @@ function assemble(
   traffic: TrafficSnapshot,
   ready: Map<string, number> | undefined,
   now: number,
+  memo: WeakMap<Part, { traffic: TrafficSnapshot; ready: unknown; rows: OverviewService[] }>,
 ): Overview {
   const services: OverviewService[] = [];
   for (const part of parts) {
-    for (const { deployed, ...row } of part.rows) {
-      const key = serviceKey(row.environment, row.service);
-      const desired = row.replicas;
-      const readyNow = ready === undefined ? null : (ready.get(key) ?? 0);
-      services.push({
-        ...row,
-        health: { status: healthOf(deployed, readyNow, desired), ready: readyNow, desired },
-        traffic: traffic.byService.get(key) ?? { rps: null, errorRate: null, p95Ms: null },
-      });
-    }
+    // A part unchanged since the last answer, with the same joins, keeps its rows.
+    const kept = memo.get(part);
+    const rows =
+      kept !== undefined && kept.traffic === traffic && kept.ready === ready
+        ? kept.rows
+        : part.rows.map((row) => joinRow(row, traffic, ready));
+    memo.set(part, { traffic, ready, rows });
+    for (const row of rows) services.push(row);
   }
   return {
     at: new Date(now).toISOString(),
@@ -361,6 +441,34 @@ function assemble(
     trafficAt: traffic.at === null ? null : new Date(traffic.at).toISOString(),
     environments: parts.map((p) => p.environment),
     services,
+  };
+}
+
+/** Field by field (not spread): this runs for every row of a changed environment. */
+function joinRow(
+  row: BaseRow,
+  traffic: TrafficSnapshot,
+  ready: Map<string, number> | undefined,
+): OverviewService {
+  const key = serviceKey(row.environment, row.service);
+  const readyNow = ready === undefined ? null : (ready.get(key) ?? 0);
+  return {
+    environment: row.environment,
+    service: row.service,
+    release: row.release,
+    revision: row.revision,
+    health: {
+      status: healthOf(row.deployed, readyNow, row.replicas),
+      ready: readyNow,
+      desired: row.replicas,
+    },
+    replicas: row.replicas,
+    traffic: traffic.byService.get(key) ?? NO_TRAFFIC,
+    rollout: row.rollout,
+    owners: row.owners,
+    incidents: row.incidents,
+    alerts: row.alerts,
+    autoscale: row.autoscale,
   };
 }
 
@@ -385,7 +493,16 @@ async function serviceStates(store: Store, environment: string) {
   return new Map(rows.map((r) => [r.service, r]));
 }
 
-async function latestDeployment(store: Store, environment: string) {
+interface LatestDeployment {
+  id: string;
+  kind: DeploymentKind;
+  release: string;
+  state: DeploymentState;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+async function latestDeployment(store: Store, environment: string): Promise<LatestDeployment | undefined> {
   const r = await store.db
     .selectFrom('deployments')
     .select(['id', 'kind', 'release', 'state', 'started_at', 'finished_at'])
@@ -410,47 +527,95 @@ interface RolloutRow {
   service: string;
   state: string;
   /** Progressing deployments only: the rest need the state alone. */
-  detail?: { strategy: string | null; step: number | null; weights: number[] };
+  detail?: RolloutDetail;
 }
+
+interface RolloutDetail {
+  strategy: string | null;
+  step: number | null;
+  weights: number[];
+}
+
+/** A record read again anyway after this long, in case it changed within one updated_at tick. */
+const DETAIL_MAX_AGE_MS = 30_000;
+const IDS_PER_QUERY = 500;
 
 /**
  * The rollouts of a deployment, from a covering index. The step and strategy of a progressing
- * one's are read inside the database: a rollout record carries its analysis measurements, and
- * parsing a thousand of them in JavaScript would cost more than everything else here.
+ * deployment's rollouts come from their records, read inside the database and only for the
+ * records whose updated_at moved since the last read: a record carries its analysis
+ * measurements, and parsing a thousand of them on every request would cost more than everything
+ * else the overview does.
  */
-async function rolloutsOf(store: Store, deploymentId: string, progressing: boolean): Promise<RolloutRow[]> {
-  if (!progressing) {
-    return store.db
+export class RolloutDetails {
+  private deploymentId: string | undefined;
+  private readonly byId = new Map<string, { updatedAt: string; readAt: number; detail: RolloutDetail }>();
+
+  async of(store: Store, deploymentId: string, progressing: boolean, now: number): Promise<RolloutRow[]> {
+    if (!progressing) {
+      return store.db
+        .selectFrom('rollouts')
+        .select(['service', 'state'])
+        .where('deployment_id', '=', deploymentId)
+        .execute();
+    }
+    if (deploymentId !== this.deploymentId) {
+      this.deploymentId = deploymentId;
+      this.byId.clear();
+    }
+    const rows = await store.db
       .selectFrom('rollouts')
-      .select(['service', 'state'])
+      .select(['id', 'service', 'state', 'updated_at'])
       .where('deployment_id', '=', deploymentId)
       .execute();
+    const stale = rows.filter((r) => {
+      const known = this.byId.get(r.id);
+      return (
+        known === undefined || known.updatedAt !== r.updated_at || now - known.readAt >= DETAIL_MAX_AGE_MS
+      );
+    });
+    for (let i = 0; i < stale.length; i += IDS_PER_QUERY) {
+      const chunk = stale.slice(i, i + IDS_PER_QUERY);
+      const updatedAt = new Map(chunk.map((r) => [r.id, r.updated_at]));
+      for (const d of await rolloutDetails(store, [...updatedAt.keys()])) {
+        this.byId.set(d.id, {
+          updatedAt: updatedAt.get(d.id) as string,
+          readAt: now,
+          detail: parseDetail(d.detail),
+        });
+      }
+    }
+    return rows.map((r) => {
+      const known = this.byId.get(r.id);
+      return known === undefined
+        ? { service: r.service, state: r.state }
+        : { service: r.service, state: r.state, detail: known.detail };
+    });
   }
-  const rows = await rolloutDetails(store, deploymentId);
-  return rows.map((d) => {
-    const [strategy, step, steps] = JSON.parse(d.detail) as [string | null, number | null, unknown];
-    const weights = Array.isArray(steps)
-      ? steps.map((x: { weight?: unknown }) => (typeof x?.weight === 'number' ? x.weight : 100))
-      : [];
-    return { service: d.service, state: d.state, detail: { strategy, step, weights } };
-  });
 }
 
-async function rolloutDetails(
-  store: Store,
-  deploymentId: string,
-): Promise<Array<{ service: string; state: string; detail: string }>> {
+function parseDetail(json: string): RolloutDetail {
+  const [strategy, step, steps] = JSON.parse(json) as [unknown, unknown, unknown];
+  return {
+    strategy: typeof strategy === 'string' ? strategy : null,
+    step: typeof step === 'number' ? step : null,
+    weights: Array.isArray(steps)
+      ? steps.map((x: { weight?: unknown } | null) => (typeof x?.weight === 'number' ? x.weight : 100))
+      : [],
+  };
+}
+
+async function rolloutDetails(store: Store, ids: string[]): Promise<Array<{ id: string; detail: string }>> {
   switch (store.engine) {
     case 'sqlite':
       // Several paths: one parse of the record, answered as a JSON array.
       return store.db
         .selectFrom('rollouts')
         .select([
-          'service',
-          'state',
+          'id',
           sql<string>`json_extract(record, '$.strategy.name', '$.step', '$.strategy.steps')`.as('detail'),
         ])
-        .where('deployment_id', '=', deploymentId)
+        .where('id', 'in', ids)
         .execute();
   }
 }

@@ -139,7 +139,7 @@ function parseCursor(cursor: string | undefined): number | undefined {
   return Number(cursor);
 }
 
-/** Items with titles, releases and the analysis of rollout steps: two batched reads per page. */
+/** Items with titles, releases and the analysis of rollout steps: three batched reads per page. */
 async function toItems(
   store: Store,
   scope: { environment: string; service: string },

@@ -99,12 +99,23 @@ export async function streamEvents(
       'logs cannot be streamed: the control plane has no agent connection',
     );
   }
+  // Listened for before anything is awaited: a client gone by then must not leave timers behind.
+  let closed = false;
+  let onClose: (() => void) | undefined;
+  const ended = new Promise<void>((resolve) => {
+    res.once('close', () => {
+      closed = true;
+      onClose?.();
+      resolve();
+    });
+  });
   const resumeFrom = lastEventId(req.headers['last-event-id']);
   let after = resumeFrom ?? opts.afterId;
   if (wantsEvents && after === undefined) {
     const [latest] = await opts.store.events.list({ order: 'desc', limit: 1 });
     after = latest?.id ?? 0;
   }
+  if (closed || req.socket.destroyed) return;
 
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -118,22 +129,16 @@ export async function streamEvents(
   const batch = opts.batch ?? 200;
   const logLines = opts.logLines ?? 200;
   const logs = wantsLogs ? new LogFollower(opts.instance as string, resumeFrom === undefined) : undefined;
-  let closed = false;
   let pollTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   const heartbeat = setInterval(() => {
     if (!closed) res.write(': heartbeat\n\n');
   }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
-
-  const ended = new Promise<void>((resolve) => {
-    res.once('close', () => {
-      closed = true;
-      clearInterval(heartbeat);
-      clearTimeout(pollTimer);
-      wake?.();
-      resolve();
-    });
-  });
+  onClose = () => {
+    clearInterval(heartbeat);
+    clearTimeout(pollTimer);
+    wake?.();
+  };
 
   /** Waits for the socket to take more when a write was refused, so a slow client is not buffered without bound. */
   const send = async (text: string) => {

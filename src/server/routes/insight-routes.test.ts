@@ -122,6 +122,10 @@ describe('insight routes', () => {
     const routes = insightRoutes(deps());
     const overview = await call(route(routes, 'GET', '/overview'), {}, { environment: 'production' });
     expect((overview.body as { services: unknown[] }).services).toHaveLength(2);
+    await expect(call(route(routes, 'GET', '/overview'), {}, { environment: 'prod' })).rejects.toMatchObject({
+      status: 404,
+      code: 'TANDEM_UNKNOWN_ENVIRONMENT',
+    });
     const timeline = route(routes, 'GET', '/services/:service/timeline');
     const page = await call(timeline, { service: 'web' }, { environment: 'production', limit: '2' });
     expect(page.body).toMatchObject({
@@ -142,6 +146,15 @@ describe('insight routes', () => {
       status: 404,
       code: 'TANDEM_UNKNOWN_SERVICE',
     });
+    // A service no longer configured keeps its timeline.
+    await store.events.append(store.db, {
+      type: 'alert.firing',
+      subjectKind: 'alert',
+      subjectId: 'fp-old',
+      data: { environment: 'production', service: 'legacy', rule: 'errors' },
+    });
+    const legacy = await call(timeline, { service: 'legacy' }, { environment: 'production' });
+    expect((legacy.body as { items: Array<{ type: string }> }).items[0]?.type).toBe('alert.firing');
     // A configured service without history is an empty page, not an error.
     expect((await call(timeline, { service: 'api' }, { environment: 'staging' })).body).toMatchObject({
       next: null,

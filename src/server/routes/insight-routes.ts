@@ -19,6 +19,7 @@ import {
   runDetail,
 } from '../../control/runs-view.js';
 import { MAX_TIMELINE_LIMIT, serviceTimeline, type TimelinePage } from '../../control/timeline.js';
+import type { EnvironmentPlan } from '../../delivery/environment-plan.js';
 import type { Store } from '../../store/store.js';
 import { HttpProblem } from '../problem.js';
 import { STREAM_TOPICS, type StreamTopic, streamEvents } from '../sse.js';
@@ -126,6 +127,8 @@ const overviewResponse: z.ZodType<Overview> = z.object({
           release: z.string(),
           state: z.enum(['progressing', 'succeeded', 'failed', 'superseded']),
           rolloutState: z.string(),
+          strategy: nullableString,
+          steps: nullableNumber,
           startedAt: z.string(),
           finishedAt: nullableString,
         })
@@ -147,16 +150,11 @@ const overviewResponse: z.ZodType<Overview> = z.object({
       traffic: z.object({ rps: nullableNumber, errorRate: nullableNumber, p95Ms: nullableNumber }),
       rollout: z
         .object({
-          deployment: z.string(),
-          kind: z.enum(['deploy', 'rollback', 'restart', 'scale']),
           state: z.string(),
-          strategy: nullableString,
-          release: z.string(),
-          active: z.boolean(),
           step: nullableNumber,
           weight: nullableNumber,
           steps: nullableNumber,
-          startedAt: z.string(),
+          active: z.boolean(),
         })
         .nullable(),
       owners: z.object({ team: nullableString }),
@@ -285,13 +283,16 @@ export function insightRoutes(deps: InsightDeps): RouteDef[] {
       role: 'viewer',
       query: overviewQuery,
       response: overviewResponse,
-      handler: async ({ query }) => ({
-        status: 200,
-        body: await overviews.get({
-          ...(query.environment === undefined ? {} : { environment: query.environment }),
-          traffic: await traffic.read(),
-        }),
-      }),
+      handler: async ({ query }) => {
+        if (query.environment !== undefined) environmentOf(plane, query.environment);
+        return {
+          status: 200,
+          body: await overviews.get({
+            ...(query.environment === undefined ? {} : { environment: query.environment }),
+            traffic: await traffic.read(),
+          }),
+        };
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -395,22 +396,26 @@ async function refuseUnknown(
   environment: string,
   service: string,
 ): Promise<void> {
-  const env = plane.environments().find((e) => e.name === environment);
-  if (env?.services.some((s) => s.name === service)) return;
+  const configured = plane.environments().find((e) => e.name === environment);
+  if (configured?.services.some((s) => s.name === service)) return;
   const [known] = await store.events.listScoped({ environment, service, limit: 1 });
   if (known !== undefined) return;
-  if (env === undefined) {
-    const names = plane.environments().map((e) => e.name);
-    throw new HttpProblem(
-      404,
-      'TANDEM_UNKNOWN_ENVIRONMENT',
-      `unknown environment "${environment}" (environments: ${names.join(', ') || 'none'})`,
-    );
-  }
-  const names = env.services.map((s) => s.name);
+  const names = environmentOf(plane, environment).services.map((s) => s.name);
   throw new HttpProblem(
     404,
     'TANDEM_UNKNOWN_SERVICE',
     `"${service}" is not a service of "${environment}" (services: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`,
+  );
+}
+
+/** The environment of the running config; a 404 naming the ones there are when it is not one. */
+function environmentOf(plane: OverviewSource, environment: string): EnvironmentPlan {
+  const env = plane.environments().find((e) => e.name === environment);
+  if (env !== undefined) return env;
+  const names = plane.environments().map((e) => e.name);
+  throw new HttpProblem(
+    404,
+    'TANDEM_UNKNOWN_ENVIRONMENT',
+    `unknown environment "${environment}" (environments: ${names.join(', ') || 'none'})`,
   );
 }

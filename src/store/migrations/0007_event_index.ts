@@ -31,7 +31,7 @@ export function eventIndexMigration(engine: StoreEngine): Migration {
       await db.schema
         .createIndex('rollouts_deployment_state')
         .on('rollouts')
-        .columns(['deployment_id', 'service', 'state', 'id'])
+        .columns(['deployment_id', 'service', 'state', 'updated_at', 'id'])
         .execute();
     },
   };
