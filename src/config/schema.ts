@@ -119,7 +119,7 @@ export const pipelineSchema = z
               .optional()
               .meta({
                 description:
-                  'Secret of push webhooks (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token) sent to `/v1/webhooks/github` or `/v1/webhooks/gitlab`.',
+                  'Secret of push webhooks (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token) sent to `/api/v1/webhooks/github` or `/api/v1/webhooks/gitlab`.',
                 examples: [`\${{ secrets.WEBHOOK_SECRET }}`],
               }),
           })
