@@ -9,6 +9,7 @@
 import type { AgentState } from '../agent/protocol.js';
 import { AutoscaleController, type Evaluation } from '../autoscale/controller.js';
 import { metricOf } from '../autoscale/metric.js';
+import { resolvePolicy } from '../autoscale/policy.js';
 import type { EnvironmentPlan } from '../delivery/environment-plan.js';
 import { logger } from '../log/logger.js';
 import type { MetricsSource } from '../observe/metrics/types.js';
@@ -74,7 +75,7 @@ export class Autoscaling {
           const current = inRollout ? (this.rolloutCounts.get(key) ?? rollout.replicas) : deployed.replicas;
           // The newest collection, not the whole evaluation interval: an average over 15 s would
           // see a step only in part and scale there in two decisions (the HPA reads its latest sample).
-          const span = this.deps.windowMs?.() ?? this.intervalOf(spec.policy.evaluationIntervalMs);
+          const span = this.deps.windowMs?.() ?? resolvePolicy(spec.policy).evaluationIntervalMs;
           const window = metrics.window(
             { environment: env.name, service: plan.name, instance: '' },
             now - Math.max(1000, span),
@@ -103,10 +104,6 @@ export class Autoscaling {
     for (const k of this.rolloutCounts.keys()) if (!live.has(k)) this.rolloutCounts.delete(k);
     this.controller.retain(live);
     return done;
-  }
-
-  private intervalOf(ms: number | undefined): number {
-    return ms ?? 15_000;
   }
 
   private async apply(e: Evaluation, inRollout: boolean, current: number): Promise<void> {

@@ -5,7 +5,13 @@
  */
 import { TandemError } from '../errors.js';
 import type { Resolution, WindowStats } from '../observe/metrics/types.js';
-import { errorRatio, quantileMs, requestRate, uptimeRatio } from '../observe/metrics/window-math.js';
+import {
+  cpuCores,
+  errorRatio,
+  quantileMs,
+  requestRate,
+  uptimeRatio,
+} from '../observe/metrics/window-math.js';
 import { badRatio, errorBudget } from '../observe/slo/index.js';
 import { buildTopSnapshot } from '../observe/top/index.js';
 import type { TopSnapshot } from '../observe/top/types.js';
@@ -74,7 +80,6 @@ export function metricsQuery(
 }
 
 function point(w: WindowStats): QueryPoint {
-  const seconds = w.coveredMs / 1000;
   return {
     at: w.to,
     rps: w.ticks === 0 ? null : (requestRate(w) ?? null),
@@ -82,7 +87,7 @@ function point(w: WindowStats): QueryPoint {
     p50Ms: quantileMs(w.latency, 0.5) ?? null,
     p95Ms: quantileMs(w.latency, 0.95) ?? null,
     p99Ms: quantileMs(w.latency, 0.99) ?? null,
-    cpuCores: w.cpuSeconds === null || seconds <= 0 ? null : w.cpuSeconds / seconds,
+    cpuCores: cpuCores(w) ?? null,
     rssBytes: w.rssAvg,
     healthy: w.healthyAvg,
     instances: w.instancesAvg,
