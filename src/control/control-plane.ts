@@ -42,6 +42,7 @@ import {
 import { Alerting } from './alerting.js';
 import { AutoDeployer, type AutoRequest } from './auto-deployer.js';
 import { Autoscaling } from './autoscaling.js';
+import { FreshAgentState } from './fresh-agent-state.js';
 import { type HistoryEvent, historyEventsOf } from './history-events.js';
 import { IncidentOps } from './incident-ops.js';
 import { instanceEnv, instanceSpec } from './instance-spec.js';
@@ -109,6 +110,7 @@ export class ControlPlane {
   private ownsMetrics = false;
   private alerting: Alerting | undefined;
   private observer: Observer | undefined;
+  private freshState: FreshAgentState | undefined;
   private eventFeed: NodeJS.Timeout | undefined;
   private lastEventId = 0;
   readonly autoscaling: Autoscaling;
@@ -220,6 +222,16 @@ export class ControlPlane {
   /** The last agent reads of the watch loop (for `tandem top`). */
   lastObservation(): Observer['last'] {
     return this.observer?.last;
+  }
+
+  /** The agent's state at most a second old (the overview's health). */
+  agentState(): ReturnType<FreshAgentState['get']> {
+    this.freshState ??= new FreshAgentState(
+      () => this.agent.state(),
+      () => this.observer?.last,
+      () => this.clock.now(),
+    );
+    return this.freshState.get();
   }
 
   /** The alert evaluator's current instances (status). */

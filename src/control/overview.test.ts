@@ -103,7 +103,7 @@ function source(config: string, opts: { metrics?: MetricsSource; state?: AgentSt
       if (opts.metrics === undefined) throw new Error('the metrics store is not open yet');
       return opts.metrics;
     },
-    lastObservation: () => (opts.state === undefined ? undefined : { state: opts.state }),
+    agentState: async () => (opts.state === undefined ? undefined : { state: opts.state }),
   };
 }
 
@@ -399,7 +399,7 @@ describe('OverviewModel', () => {
       store,
       {
         ...src,
-        lastObservation: () => ({
+        agentState: async () => ({
           state: {
             pid: 1,
             startedAt: '',

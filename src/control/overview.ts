@@ -32,8 +32,8 @@ export interface OverviewSource {
   observeConfig(): { owners: Record<string, string | undefined> };
   /** Throws when the metrics store is not open yet: traffic then reads as unknown. */
   metrics(): MetricsSource;
-  /** The watch loop's last agent read; undefined before the first one. */
-  lastObservation(): { state: AgentState; at?: number } | undefined;
+  /** A recent agent read (at most about a second old); undefined before the agent answered once. */
+  agentState(): Promise<{ state: AgentState; at?: number } | undefined>;
 }
 
 export type HealthStatus = 'healthy' | 'degraded' | 'down' | 'unknown' | 'not-deployed';
@@ -206,7 +206,7 @@ export class OverviewModel {
     const wanted = plans.filter((e) => opts.environment === undefined || e.name === opts.environment);
     const parts = await Promise.all(wanted.map((env) => this.part(env, now)));
     const traffic = opts.traffic ?? (await trafficNow(() => this.source.metrics(), now));
-    const observation = this.source.lastObservation();
+    const observation = await this.source.agentState();
     // Same parts, same agent read, same traffic: the same answer as last time.
     const slot = opts.environment ?? '';
     const last = this.answers.get(slot);
