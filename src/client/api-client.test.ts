@@ -175,7 +175,7 @@ describe('the API client', () => {
     expect('issues' in legacy).toBe(false);
     expect(problemFromAnswer(500, undefined)).toMatchObject({
       code: 'TANDEM_API_ERROR',
-      detail: 'HTTP 500',
+      detail: 'the server answered HTTP 500',
       exitCode: 1,
     });
 

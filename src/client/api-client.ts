@@ -7,9 +7,13 @@ import type { ControlPlane, DeploymentView } from '../control/control-plane.js';
 import type { HistoryEvent } from '../control/history-events.js';
 import type { AlertRow, IncidentDetail, SilenceView } from '../control/incident-ops.js';
 import type { metricsQuery, uptime } from '../control/observe-queries.js';
+import type { Overview } from '../control/overview.js';
+import type { RerunResult, RunDetail, RunPage } from '../control/runs-view.js';
 import type { Status } from '../control/status.js';
+import type { TimelinePage } from '../control/timeline.js';
 import { TandemError } from '../errors.js';
 import type { TopSnapshot } from '../observe/top/types.js';
+import type { sessionSchema } from '../server/routes/access-routes.js';
 import type {
   abortBody,
   deployBody,
@@ -18,8 +22,11 @@ import type {
   rollbackBody,
 } from '../server/routes/delivery-routes.js';
 import type { resolveBody, silenceBody } from '../server/routes/observe-routes.js';
+import type { AuditEntry } from '../store/repositories/audit.js';
 import type { Incident } from '../store/repositories/incidents.js';
+import type { Token } from '../store/repositories/tokens.js';
 import { ApiProblem, problemFromAnswer } from './problem.js';
+import { type StreamQuery, streamPath } from './stream-url.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -30,6 +37,10 @@ export interface ApiClientOptions {
   token?: string;
   /** The session's CSRF token, sent as `X-CSRF-Token` with every mutation (the dashboard). */
   csrfToken?: () => string | undefined;
+  /** `same-origin` in the browser, so the session cookie goes along. */
+  credentials?: 'omit' | 'same-origin' | 'include';
+  /** Called on every 401 with the path asked (the dashboard goes back to its login form). */
+  onUnauthorized?: (path: string, problem: ApiProblem) => void;
   fetch?: typeof fetch;
 }
 
@@ -40,10 +51,33 @@ export type PromoteRequest = z.input<typeof promoteBody>;
 export type AbortRequest = z.input<typeof abortBody>;
 export type ResolveRequest = z.input<typeof resolveBody>;
 export type SilenceRequest = z.input<typeof silenceBody>;
+export type Session = z.output<typeof sessionSchema>;
+export type CreatedToken = Token & { token: string };
+export type { AuditEntry, Overview, RerunResult, RunDetail, RunPage, StreamQuery, TimelinePage, Token };
 
 export interface PageRequest {
   limit?: number;
-  cursor?: string;
+  cursor?: string | null;
+}
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+/** A slice of a pipeline job's masked log (GET /runs/:id/jobs/:job/log). */
+export interface JobLog {
+  run: string;
+  job: string;
+  status: string;
+  /** Whole lines, without their newline. */
+  lines: string[];
+  /** The byte offset of the first line. */
+  start: number;
+  /** The byte offset after the last line: pass it as `offset` to read on. */
+  offset: number;
+  /** Earlier bytes were left out (the tail was asked). */
+  truncated: boolean;
+  /** The job has ended and this reaches the end of its log. */
+  complete: boolean;
 }
 export interface Health {
   ok: boolean;
@@ -73,7 +107,7 @@ export interface MetricsQuery {
   step?: string;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
+type Query = Record<string, string | number | boolean | null | undefined>;
 
 export interface ApiClient {
   readonly baseUrl: string;
@@ -109,6 +143,25 @@ export interface ApiClient {
   createSilence(request: SilenceRequest): Promise<SilenceView>;
   expireSilence(id: string): Promise<SilenceView>;
   openapi(): Promise<Record<string, unknown>>;
+
+  /** Who is calling, with the session's CSRF token when it is a cookie session. */
+  session(): Promise<Session>;
+  /** Logs in with a token: the answer sets the session cookie (the dashboard). */
+  login(token: string): Promise<Session>;
+  logout(): Promise<{ loggedOut: boolean }>;
+  overview(opts?: { environment?: string }): Promise<Overview>;
+  timeline(service: string, query: { environment: string } & PageRequest): Promise<TimelinePage>;
+  runs(page?: PageRequest): Promise<RunPage>;
+  run(id: string): Promise<RunDetail>;
+  rerun(id: string): Promise<RerunResult>;
+  /** The tail of a job's log, or what follows `offset`. */
+  jobLog(runId: string, job: string, opts?: { offset?: number; limit?: number }): Promise<JobLog>;
+  tokens(opts?: PageRequest & { all?: boolean }): Promise<Page<Token>>;
+  createToken(request: { name: string; role: string }): Promise<CreatedToken>;
+  revokeToken(idOrName: string): Promise<Token>;
+  audit(opts?: PageRequest & { principal?: string; action?: string }): Promise<Page<AuditEntry>>;
+  /** The URL of the live stream (Server-Sent Events) for an EventSource. */
+  streamUrl(query: StreamQuery): string;
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -129,6 +182,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       res = await doFetch(`${baseUrl}${path}`, {
         method,
         headers,
+        ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
@@ -147,20 +201,30 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
+      // A proxy's plain "Bad Gateway" says more than "non-JSON"; an HTML page does not.
+      const plain = text.trim();
       throw new ApiProblem({
         status: res.status,
         code: 'TANDEM_BAD_RESPONSE',
-        detail: `the Tandem API at ${baseUrl || 'this origin'} answered ${res.status} with non-JSON`,
+        detail:
+          !res.ok && plain.length < 200 && !plain.startsWith('<')
+            ? plain
+            : `the Tandem API at ${baseUrl || 'this origin'} answered ${res.status} with non-JSON`,
         exitCode: 1,
       });
     }
-    if (!res.ok) throw problemFromAnswer(res.status, parsed);
+    if (!res.ok) {
+      const problem = problemFromAnswer(res.status, parsed, { retryAfter: res.headers.get('retry-after') });
+      if (res.status === 401) opts.onUnauthorized?.(path, problem);
+      throw problem;
+    }
     return parsed as T;
   }
 
   function request<T>(method: string, path: string, o: { body?: unknown; query?: Query } = {}): Promise<T> {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) q.set(k, String(v));
+    for (const [k, v] of Object.entries(o.query ?? {}))
+      if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
     const search = q.size > 0 ? `?${q}` : '';
     return requestPath<T>(method, `${API_PREFIX}${path}${search}`, o.body);
   }
@@ -203,5 +267,20 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     createSilence: (body) => post('/silences', body),
     expireSilence: (id) => post(`/silences/${enc(id)}/expire`),
     openapi: () => get('/openapi.json'),
+
+    session: () => get('/session'),
+    login: (token) => post('/session', { token }),
+    logout: () => request('DELETE', '/session'),
+    overview: (o = {}) => get('/overview', { environment: o.environment }),
+    timeline: (service, q) => get(`/services/${enc(service)}/timeline`, { ...q }),
+    runs: (page = {}) => get('/runs', { ...page }),
+    run: (id) => get(`/runs/${enc(id)}`),
+    rerun: (id) => post(`/runs/${enc(id)}/rerun`),
+    jobLog: (runId, job, o = {}) => get(`/runs/${enc(runId)}/jobs/${enc(job)}/log`, { ...o }),
+    tokens: (o = {}) => get('/tokens', { limit: o.limit, cursor: o.cursor, all: o.all ? 1 : undefined }),
+    createToken: (body) => post('/tokens', body),
+    revokeToken: (id) => post(`/tokens/${enc(id)}/revoke`),
+    audit: (o = {}) => get('/audit', { ...o }),
+    streamUrl: (query) => `${baseUrl}${API_PREFIX}${streamPath(query)}`,
   };
 }

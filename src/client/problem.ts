@@ -14,6 +14,8 @@ export class ApiProblem extends TandemError {
   readonly title: string | undefined;
   /** The whole answer, with any extension members (`required`, `roles`…). */
   readonly body: unknown;
+  /** Seconds the server asked to wait (`Retry-After` of a 429 or 503); null when it did not say. */
+  readonly retryAfter: number | null;
   /** Validation issues `{ path, message }`, when the server listed them (absent otherwise). */
   declare readonly issues?: unknown;
 
@@ -26,6 +28,7 @@ export class ApiProblem extends TandemError {
     title?: string;
     issues?: unknown;
     body?: unknown;
+    retryAfter?: number | null;
     cause?: unknown;
   }) {
     super(opts.code, opts.detail, { exitCode: opts.exitCode, cause: opts.cause });
@@ -35,6 +38,7 @@ export class ApiProblem extends TandemError {
     this.type = opts.type;
     this.title = opts.title;
     this.body = opts.body;
+    this.retryAfter = opts.retryAfter ?? null;
     // Only set when present: the CLI prints `issues` when the error has them.
     if (opts.issues !== undefined)
       Object.defineProperty(this, 'issues', { value: opts.issues, enumerable: true });
@@ -54,28 +58,41 @@ interface ProblemShape {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const exitCodeOf = (v: unknown): ExitCode => (v === 2 ? 2 : v === 3 ? 3 : 1);
 
-/** The ApiProblem of a failed answer (`parsed` is its JSON body, or undefined). */
-export function problemFromAnswer(status: number, parsed: unknown): ApiProblem {
+/** `Retry-After` in seconds (the HTTP-date form is not used by Tandem); null when absent or odd. */
+export function retryAfterOf(header: string | null | undefined): number | null {
+  if (header === null || header === undefined || !/^\s*\d{1,9}\s*$/.test(header)) return null;
+  return Number(header);
+}
+
+/** The ApiProblem of a failed answer: `parsed` is its JSON body (undefined when it had none). */
+export function problemFromAnswer(
+  status: number,
+  parsed: unknown,
+  extra: { retryAfter?: string | null } = {},
+): ApiProblem {
+  const retryAfter = retryAfterOf(extra.retryAfter);
   const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as ProblemShape;
   if (typeof p.code === 'string') {
     return new ApiProblem({
       status,
       code: p.code,
-      detail: str(p.detail) ?? str(p.title) ?? `HTTP ${status}`,
+      detail: str(p.detail) ?? str(p.title) ?? `the server answered HTTP ${status}`,
       exitCode: exitCodeOf(p.exitCode),
       type: str(p.type),
       title: str(p.title),
       issues: p.issues,
       body: parsed,
+      retryAfter,
     });
   }
   const e = p.error;
   return new ApiProblem({
     status,
     code: str(e?.code) ?? 'TANDEM_API_ERROR',
-    detail: str(e?.message) ?? `HTTP ${status}`,
+    detail: str(e?.message) ?? `the server answered HTTP ${status}`,
     exitCode: exitCodeOf(e?.exitCode),
     issues: e?.issues,
     body: parsed,
+    retryAfter,
   });
 }

@@ -392,7 +392,17 @@ describe('API adapters', () => {
     });
     expect(adaptLogLines('plain text')[0]?.text).toBe('plain text');
     expect(adaptLogLines({ nothing: 1 })).toEqual([]);
-    expect(adaptJobLog('a\nb\n')).toEqual(['a', 'b']);
-    expect(adaptJobLog({ lines: ['x', { text: 'y' }] })).toEqual(['x', 'y']);
+    expect(adaptJobLog('a\nb\n')).toEqual({
+      lines: ['a', 'b'],
+      offset: null,
+      complete: true,
+      truncated: false,
+    });
+    expect(adaptJobLog({ lines: ['x', { text: 'y' }], offset: 4, complete: false })).toEqual({
+      lines: ['x', 'y'],
+      offset: 4,
+      complete: false,
+      truncated: false,
+    });
   });
 });

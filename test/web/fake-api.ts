@@ -222,9 +222,18 @@ export async function startFakeApi(
       }
       if (m[3] !== undefined) {
         const job = run.jobs.find((j) => j.name === decodeURIComponent(m![3]!));
-        if (job === undefined || job.log.length === 0)
-          return send(res, 404, problem(404, 'TANDEM_NO_LOG', 'no log'));
-        return send(res, 200, { lines: job.log });
+        if (job === undefined) return send(res, 404, problem(404, 'TANDEM_JOB_NOT_FOUND', 'no such job'));
+        const bytes = Buffer.byteLength(job.log.map((l) => `${l}\n`).join(''));
+        return send(res, 200, {
+          run: run.id,
+          job: job.name,
+          status: job.status,
+          lines: job.log,
+          start: 0,
+          offset: bytes,
+          truncated: false,
+          complete: job.status !== 'running' && job.status !== 'pending',
+        });
       }
       return send(res, 200, {
         ...run,

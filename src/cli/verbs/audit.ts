@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import type { AuditEntry } from '../../store/repositories/audit.js';
 import type { ControlClient } from '../control-client.js';
 import { palette, table, when, withClient } from './incident.js';
 
@@ -27,18 +26,19 @@ export interface AuditOptions {
 }
 
 export async function auditList(client: ControlClient, opts: AuditOptions): Promise<string> {
-  const q = new URLSearchParams();
+  let limit: number | undefined;
   if (opts.limit !== undefined) {
-    const n = Number(opts.limit);
-    if (!Number.isInteger(n) || n < 1 || n > 500) {
+    limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       throw new UsageError(`--limit must be a whole number from 1 to 500, got "${opts.limit}"`);
     }
-    q.set('limit', String(n));
   }
-  if (opts.principal) q.set('principal', opts.principal);
-  if (opts.action) q.set('action', opts.action);
-  if (opts.cursor) q.set('cursor', opts.cursor);
-  const page = await client.get<{ items: AuditEntry[]; next: string | null }>(`/api/v1/audit?${q}`);
+  const page = await client.api.audit({
+    limit,
+    principal: opts.principal || undefined,
+    action: opts.action || undefined,
+    cursor: opts.cursor || undefined,
+  });
   if (opts.json) return `${JSON.stringify(page)}\n`;
   if (page.items.length === 0) return 'no audit entries\n';
   const c = palette();

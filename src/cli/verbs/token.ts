@@ -59,8 +59,6 @@ export interface TokenCreateOptions {
   json?: boolean;
 }
 
-type CreatedToken = Token & { token: string };
-
 /**
  * Only the token goes to stdout, so `$(tandem token create ...)` captures it; the warning that it
  * is not shown again goes to stderr.
@@ -73,7 +71,7 @@ export async function tokenCreate(
   if (!ROLE_NAMES.includes(opts.role)) {
     throw new UsageError(`unknown role "${opts.role}": use one of ${ROLE_NAMES.join(', ')}`);
   }
-  const created = await client.post<CreatedToken>('/api/v1/tokens', { name: opts.name, role: opts.role });
+  const created = await client.api.createToken({ name: opts.name, role: opts.role });
   warn(
     `created token ${created.id} "${created.name}" (${created.role}). Copy it now: it is not shown again (only its hash is stored).\n`,
   );
@@ -88,10 +86,7 @@ export async function tokenList(
   let cursor: string | null = null;
   // Tokens are few; a bounded number of pages still guards against a server that never ends.
   for (let pages = 0; pages < 100; pages++) {
-    const q = new URLSearchParams({ limit: '500' });
-    if (opts.all) q.set('all', '1');
-    if (cursor !== null) q.set('cursor', cursor);
-    const page: { items: Token[]; next: string | null } = await client.get(`/api/v1/tokens?${q}`);
+    const page = await client.api.tokens({ limit: 500, all: opts.all === true, cursor });
     items.push(...page.items);
     cursor = page.next;
     if (cursor === null) break;
@@ -123,7 +118,7 @@ export async function tokenRevoke(
   idOrName: string,
   opts: { json?: boolean },
 ): Promise<string> {
-  const token = await client.post<Token>(`/api/v1/tokens/${encodeURIComponent(idOrName)}/revoke`);
+  const token = await client.api.revokeToken(idOrName);
   if (opts.json) return `${JSON.stringify(token)}\n`;
   return `${token.id} (${token.name}): revoked; calls with it now fail and its dashboard sessions have ended\n`;
 }

@@ -31,7 +31,7 @@ const principalSchema = z.object({
   roles: z.array(z.enum(ROLES)),
   via: z.enum(['bearer', 'session', 'local']),
 });
-const sessionSchema = z.object({
+export const sessionSchema = z.object({
   principal: principalSchema,
   csrf: z
     .string()
@@ -41,7 +41,7 @@ const sessionSchema = z.object({
     ),
   expiresAt: z.string().nullable(),
 });
-const tokenSchema = z.object({
+export const tokenSchema = z.object({
   id: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
@@ -52,7 +52,7 @@ const tokenSchema = z.object({
   revokedAt: z.string().nullable(),
   revokedBy: z.string().nullable(),
 });
-const auditEntrySchema = z.object({
+export const auditEntrySchema = z.object({
   id: z.number().int(),
   at: z.string(),
   principal: z.object({ id: z.string(), name: z.string() }).nullable(),

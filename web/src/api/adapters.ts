@@ -9,6 +9,7 @@ import type {
   AuditRow,
   EnvironmentRollout,
   Health,
+  JobLogSlice,
   JobState,
   LogLine,
   MetricPoint,
@@ -452,13 +453,19 @@ export function adaptAudit(v: unknown): Page<AuditRow> {
 }
 
 /** A stored job log: text, `{ lines: [...] }` or `{ text }`. */
-export function adaptJobLog(v: unknown): string[] {
-  if (typeof v === 'string') return v === '' ? [] : v.replace(/\n$/, '').split('\n');
+/** A slice of a job's log: `{ lines, offset, complete, truncated }`, or bare text (older servers). */
+export function adaptJobLog(v: unknown): JobLogSlice {
+  if (typeof v === 'string') {
+    const lines = v === '' ? [] : v.replace(/\n$/, '').split('\n');
+    return { lines, offset: null, complete: true, truncated: false };
+  }
   const o = obj(v);
-  if (Array.isArray(o.lines))
-    return o.lines.map((l) => (typeof l === 'string' ? l : (str(obj(l).text) ?? '')));
-  if (typeof o.text === 'string') return adaptJobLog(o.text);
-  return [];
+  const lines = Array.isArray(o.lines)
+    ? o.lines.map((l) => (typeof l === 'string' ? l : (str(obj(l).text) ?? '')))
+    : typeof o.text === 'string'
+      ? adaptJobLog(o.text).lines
+      : [];
+  return { lines, offset: num(o.offset), complete: o.complete === true, truncated: o.truncated === true };
 }
 
 /**

@@ -1,8 +1,15 @@
 /**
- * The dashboard's HTTP client for /api/v1: JSON in and out, the session's CSRF token on every
- * mutation, problem+json errors as ApiError, and one callback when the session is gone (401),
- * so any page falls back to the login form. `fetch` is injected (tests use Node's).
+ * The dashboard's view of the API: the typed client the CLI uses too (src/client/), with the
+ * session's CSRF token on every mutation and one callback when the session is gone (401), so
+ * any page falls back to the login form; its answers go through the adapters into the page
+ * shapes of types.ts. `fetch` is injected (tests use Node's).
  */
+import {
+  ApiProblem,
+  createApiClient,
+  type ApiClient as SharedClient,
+  type StreamQuery,
+} from '../../../src/client/index.js';
 import type { RolloutAction } from '../lib/roles.js';
 import {
   adaptAudit,
@@ -14,11 +21,10 @@ import {
   adaptSession,
   adaptStatus,
   adaptTimeline,
-  obj,
-  str,
 } from './adapters.js';
 import type {
   AuditRow,
+  JobLogSlice,
   MetricPoint,
   OverviewRow,
   Page,
@@ -29,40 +35,13 @@ import type {
   TimelineItem,
 } from './types.js';
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  /** Seconds to wait (429). */
-  readonly retryAfter: number | null;
-
-  constructor(status: number, code: string, detail: string, retryAfter: number | null = null) {
-    super(detail);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.retryAfter = retryAfter;
-  }
-}
-
-/** problem+json (`{ code, detail, status }`) or the older `{ error: { code, message } }`. */
-export function problemOf(status: number, body: unknown, retryAfter: string | null = null): ApiError {
-  const o = obj(body);
-  const old = obj(o.error);
-  const code = str(o.code) ?? str(old.code) ?? `HTTP_${status}`;
-  const detail =
-    str(o.detail) ??
-    str(old.message) ??
-    str(o.title) ??
-    (typeof body === 'string' && body.trim() !== '' && body.length < 500 ? body.trim() : null) ??
-    `the server answered ${status}`;
-  const wait = retryAfter === null ? null : Number(retryAfter);
-  return new ApiError(status, code, detail, wait !== null && Number.isFinite(wait) ? wait : null);
-}
+/** The shared client's error (RFC 9457 problem details): status, code, message, retryAfter. */
+export { ApiProblem as ApiError };
 
 export interface ClientOptions {
   fetch: typeof fetch;
-  /** Where the API is; `/api/v1` on the dashboard's own origin. */
-  base?: string;
+  /** The API's origin; the dashboard's own ('') by default. */
+  baseUrl?: string;
   /** Called when a request is answered 401 (the session expired or was revoked). */
   onUnauthorized?: () => void;
   /** Keeps the CSRF token across reloads (sessionStorage in the browser). */
@@ -71,15 +50,7 @@ export interface ClientOptions {
 
 export type ControlBody = { full?: boolean; reason?: string; to?: string };
 
-export interface StreamQuery {
-  topics: ReadonlyArray<'events' | 'logs'>;
-  environment?: string;
-  service?: string;
-  /** The instance whose log lines `logs` follows (the server requires one for that topic). */
-  instance?: string;
-  /** Event type prefixes (`pipeline.`, `rollout.`). */
-  types?: readonly string[];
-}
+export type { StreamQuery };
 
 export interface RerunOutcome {
   /** The new run's id; null when the release already existed and nothing ran again. */
@@ -103,134 +74,91 @@ export interface Client {
   runs(q?: { limit?: number; cursor?: string | null }): Promise<Page<RunSummary>>;
   run(id: string): Promise<Run>;
   rerun(id: string): Promise<RerunOutcome>;
-  jobLog(runId: string, job: string): Promise<string[]>;
+  /** The tail of a job's log, or what follows `offset`. */
+  jobLog(runId: string, job: string, q?: { offset?: number }): Promise<JobLogSlice>;
   metrics(q: { environment: string; service: string; from: string; step: string }): Promise<MetricPoint[]>;
   control(environment: string, action: RolloutAction, body?: ControlBody): Promise<unknown>;
   audit(q?: { limit?: number; cursor?: string | null }): Promise<Page<AuditRow>>;
   streamUrl(q: StreamQuery): string;
 }
 
+const CONTROL: Record<
+  RolloutAction,
+  (api: SharedClient, environment: string, body: ControlBody) => Promise<unknown>
+> = {
+  promote: (api, env, body) => api.promote(env, body),
+  pause: (api, env) => api.pause(env),
+  resume: (api, env) => api.resume(env),
+  abort: (api, env, body) => api.abort(env, body),
+  approve: (api, env) => api.approve(env),
+  rollback: (api, env, body) => api.rollback(env, body),
+};
+
 export function createClient(opts: ClientOptions): Client {
-  const base = opts.base ?? '/api/v1';
   let csrf: string | null = opts.storage?.get() ?? null;
   const remember = (s: Session) => {
     csrf = s.csrf;
     opts.storage?.set(csrf);
     return s;
   };
+  const api = createApiClient({
+    baseUrl: opts.baseUrl ?? '',
+    fetch: opts.fetch,
+    credentials: 'same-origin',
+    csrfToken: () => csrf ?? undefined,
+    // The session probe's 401 is the login page, not a session that went away.
+    onUnauthorized: (path) => {
+      if (!path.startsWith('/api/v1/session')) opts.onUnauthorized?.();
+    },
+  });
 
-  async function request(
-    method: string,
-    path: string,
-    init: { query?: Record<string, string | number | null | undefined>; body?: unknown; text?: boolean } = {},
-  ): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (method !== 'GET' && method !== 'HEAD') {
-      headers['content-type'] = 'application/json';
-      if (csrf !== null) headers['x-csrf-token'] = csrf;
-    }
-    const res = await opts.fetch(base + path + queryString(init.query), {
-      method,
-      headers,
-      credentials: 'same-origin',
-      ...(method === 'GET' || method === 'HEAD' ? {} : { body: JSON.stringify(init.body ?? {}) }),
-    });
-    const type = res.headers.get('content-type') ?? '';
-    const text = await res.text();
-    let body: unknown = text;
-    if (type.includes('json') && text !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    if (!res.ok) {
-      const err = problemOf(res.status, body, res.headers.get('retry-after'));
-      if (res.status === 401 && path !== '/session') opts.onUnauthorized?.();
-      throw err;
-    }
-    return body;
-  }
-
-  const enc = encodeURIComponent;
   return {
     async session() {
       try {
-        return remember(adaptSession(await request('GET', '/session'), csrf));
+        return remember(adaptSession(await api.session(), csrf));
       } catch (err) {
-        if (err instanceof ApiError && err.status === 401) return null;
+        if (err instanceof ApiProblem && err.status === 401) return null;
         throw err;
       }
     },
     async login(token) {
-      return remember(adaptSession(await request('POST', '/session', { body: { token } })));
+      return remember(adaptSession(await api.login(token)));
     },
     async logout() {
       try {
-        await request('DELETE', '/session');
+        await api.logout();
       } finally {
         csrf = null;
         opts.storage?.set(null);
       }
     },
-    async overview() {
-      return adaptOverview(await request('GET', '/overview'));
-    },
-    async status() {
-      return adaptStatus(await request('GET', '/status'));
-    },
-    async timeline(service, q) {
-      return adaptTimeline(
-        await request('GET', `/services/${enc(service)}/timeline`, {
-          query: { environment: q.environment, limit: q.limit, cursor: q.cursor },
-        }),
-      );
-    },
-    async runs(q = {}) {
-      return adaptRuns(await request('GET', '/runs', { query: { limit: q.limit, cursor: q.cursor } }));
-    },
+    overview: async () => adaptOverview(await api.overview()),
+    status: async () => adaptStatus(await api.status()),
+    timeline: async (service, q) =>
+      adaptTimeline(
+        await api.timeline(service, { environment: q.environment ?? '', limit: q.limit, cursor: q.cursor }),
+      ),
+    runs: async (q = {}) => adaptRuns(await api.runs(q)),
     async run(id) {
-      const run = adaptRun(await request('GET', `/runs/${enc(id)}`));
-      if (run === undefined) throw new ApiError(502, 'TANDEM_BAD_RESPONSE', `the server sent no run "${id}"`);
+      const run = adaptRun(await api.run(id));
+      if (run === undefined) {
+        throw new ApiProblem({
+          status: 502,
+          code: 'TANDEM_BAD_RESPONSE',
+          detail: `the server sent no run "${id}"`,
+          exitCode: 1,
+        });
+      }
       return run;
     },
     async rerun(id) {
-      const out = obj(await request('POST', `/runs/${enc(id)}/rerun`));
-      return {
-        runId: str(out.runId) ?? str(out.id) ?? str(obj(out.run).id),
-        status: str(out.status),
-        release: str(out.release),
-      };
+      const out = await api.rerun(id);
+      return { runId: out.runId, status: out.status, release: out.release };
     },
-    async jobLog(runId, job) {
-      return adaptJobLog(await request('GET', `/runs/${enc(runId)}/jobs/${enc(job)}/log`));
-    },
-    async metrics(q) {
-      return adaptMetrics(await request('GET', '/metrics/query', { query: { ...q } }));
-    },
-    async control(environment, action, body = {}) {
-      return request('POST', `/environments/${enc(environment)}/${action}`, { body });
-    },
-    async audit(q = {}) {
-      return adaptAudit(await request('GET', '/audit', { query: { limit: q.limit, cursor: q.cursor } }));
-    },
-    streamUrl(q) {
-      return `${base}/stream${queryString({
-        topics: q.topics.join(','),
-        environment: q.environment,
-        service: q.service,
-        instance: q.instance,
-        types: q.types?.join(','),
-      })}`;
-    },
+    jobLog: async (runId, job, q = {}) => adaptJobLog(await api.jobLog(runId, job, q)),
+    metrics: async (q) => adaptMetrics(await api.metricsQuery(q)),
+    control: (environment, action, body = {}) => CONTROL[action](api, environment, body),
+    audit: async (q = {}) => adaptAudit(await api.audit(q)),
+    streamUrl: (q) => api.streamUrl(q),
   };
-}
-
-export function queryString(query: Record<string, string | number | null | undefined> = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query))
-    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s === '' ? '' : `?${s}`;
 }

@@ -154,6 +154,17 @@ export interface AuditRow {
   detail: string | null;
 }
 
+/** A slice of a pipeline job's log. */
+export interface JobLogSlice {
+  lines: string[];
+  /** The byte offset to read on from (the `offset` of a joblog stream); null from older servers. */
+  offset: number | null;
+  /** The job has ended and this reaches the end of its log. */
+  complete: boolean;
+  /** Earlier lines were left out (only the tail was read). */
+  truncated: boolean;
+}
+
 /** A log line from the stream (an instance's log). */
 export interface LogLine {
   id: string | null;

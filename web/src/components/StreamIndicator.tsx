@@ -8,9 +8,9 @@ const TEXT: Record<StreamState, string> = {
 };
 
 /** Whether the page is following the server live (announced when it changes). */
-export function StreamIndicator({ state }: { state: StreamState }) {
+export function StreamIndicator({ state, testid = 'stream-state' }: { state: StreamState; testid?: string }) {
   return (
-    <span class={`stream stream-${state}`} role="status" data-testid="stream-state" data-state={state}>
+    <span class={`stream stream-${state}`} role="status" data-testid={testid} data-state={state}>
       <span class="stream-dot" aria-hidden="true" />
       {TEXT[state]}
     </span>

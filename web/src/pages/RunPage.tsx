@@ -13,6 +13,7 @@ import { coalesce } from '../lib/coalesce.js';
 import { formatDateTime, formatDuration, NO_DATA, shortSha } from '../lib/format.js';
 import { canRerun } from '../lib/roles.js';
 import { hrefOf } from '../lib/routes.js';
+import { useJobLog } from '../use-job-log.js';
 
 const FINAL = new Set(['passed', 'failed', 'cached', 'skipped', 'cancelled']);
 
@@ -40,16 +41,9 @@ export function RunPage({ id, job }: { id: string; job: string | null }) {
   const finished = selectedJob !== undefined && FINAL.has(selectedJob.status);
   const didRun =
     selectedJob !== undefined && selectedJob.status !== 'pending' && selectedJob.status !== 'skipped';
-  // The job's (masked) log: read again every 2 s while it runs, once more when it ends.
-  const [noLog, setNoLog] = useState(false);
-  const log = useResource(
-    () => (selected !== null && didRun ? client.jobLog(id, selected) : Promise.resolve([] as string[])),
-    [id, selected, didRun, finished],
-    { pollMs: didRun && !finished && !noLog ? 2000 : 0 },
-  );
+  // The job's (masked) log: its tail, then live from the stream while it runs.
+  const log = useJobLog(client, id, selected, !didRun ? 'none' : finished ? 'final' : 'running');
   const missing = log.error instanceof ApiError && log.error.status === 404;
-  // Not there (yet, or the server keeps none): stop asking every 2 s; the end of the job asks again.
-  useEffect(() => setNoLog(missing), [missing]);
 
   const [rerunning, setRerunning] = useState(false);
   const [rerunError, setRerunError] = useState<Error | null>(null);
@@ -120,10 +114,12 @@ export function RunPage({ id, job }: { id: string; job: string | null }) {
             {selected === null ? 'Log' : <>Log of {selected}</>}
             {selectedJob !== undefined && <StateBadge state={selectedJob.status} />}
           </h2>
+          {log.stream !== 'off' && <StreamIndicator state={log.stream} testid="log-stream-state" />}
           {selectedJob?.reason && <p class="reason">{selectedJob.reason}</p>}
           {log.error !== undefined && !missing && <ErrorBox error={log.error} />}
+          {log.truncated && <p class="muted">Only the end of the log is shown.</p>}
           <LogView
-            lines={log.data ?? []}
+            lines={log.lines}
             label={selected === null ? `Log of run ${id}` : `Log of ${selected}`}
             empty={
               selectedJob === undefined
