@@ -139,6 +139,10 @@ export const progressiveEnvironmentShape = {
       description: 'Roles one of whom must `tandem approve` a rollout before it starts.',
       examples: [['operator']],
     }),
+  self_approval: z.boolean().optional().meta({
+    description:
+      'false: whoever asked for a deployment may not approve it; someone else with an `approval` role must. Default: true.',
+  }),
   protected: z
     .boolean()
     .optional()

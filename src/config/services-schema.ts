@@ -160,6 +160,7 @@ export const environmentSchema = z
     auto: progressiveEnvironmentShape.auto,
     promote_from: progressiveEnvironmentShape.promote_from,
     approval: progressiveEnvironmentShape.approval,
+    self_approval: progressiveEnvironmentShape.self_approval,
     protected: progressiveEnvironmentShape.protected,
     freeze: progressiveEnvironmentShape.freeze,
     timezone: progressiveEnvironmentShape.timezone,

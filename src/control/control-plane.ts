@@ -528,7 +528,14 @@ export class ControlPlane {
       const failed = await this.runReleaseCommands(env, release);
       if (failed !== undefined)
         return await this.failedDeployment(env.name, 'deploy', release.id, failed, trigger);
-      return await this.startDeployment(env, 'deploy', release.id, opts.force === true, trigger);
+      return await this.startDeployment(
+        env,
+        'deploy',
+        release.id,
+        opts.force === true,
+        trigger,
+        opts.actor?.principal,
+      );
     } finally {
       this.preparing.delete(env.name);
     }
@@ -855,6 +862,16 @@ export class ControlPlane {
         { exitCode: 2 },
       );
     }
+    if (!env.selfApproval) {
+      const requestedBy = await this.requesterOf(deployment.id);
+      if (requestedBy !== undefined && requestedBy === opts.by) {
+        throw new TandemError(
+          'TANDEM_SELF_APPROVAL',
+          `you (${opts.by}) asked for this deployment of "${env.name}", which does not allow self-approval: someone else with the role ${env.approval.join(' or ')} must approve it`,
+          { exitCode: 2 },
+        );
+      }
+    }
     const now = this.clock.now();
     await this.store.deployments.approve(
       deployment.id,
@@ -864,6 +881,13 @@ export class ControlPlane {
     );
     this.reconciler.poke();
     return (await this.deployment(deployment.id)) as DeploymentView;
+  }
+
+  /** Who asked for a deployment (its `deployment.started` event); undefined when Tandem did. */
+  private async requesterOf(deploymentId: string): Promise<string | undefined> {
+    const events = await this.store.events.list({ subjectKind: 'deployment', subjectId: deploymentId });
+    const by = events.find((e) => e.type === 'deployment.started')?.data.by;
+    return typeof by === 'string' ? by : undefined;
   }
 
   /** Protected environments: only operators and admins act on them (Tandem itself always may). */
@@ -1061,6 +1085,7 @@ export class ControlPlane {
     releaseId: string,
     force: boolean,
     trigger = 'manual',
+    requestedBy?: string,
   ): Promise<DeploymentView> {
     const now = this.clock.now();
     const id = newDeploymentId(now);
@@ -1079,7 +1104,16 @@ export class ControlPlane {
         ? { ...rollout, state: 'awaiting-approval' as const }
         : rollout;
     });
-    return this.begin({ id, environment: env.name, kind, release: releaseId, rollouts, force, trigger });
+    return this.begin({
+      id,
+      environment: env.name,
+      kind,
+      release: releaseId,
+      rollouts,
+      force,
+      trigger,
+      ...(requestedBy === undefined ? {} : { requestedBy }),
+    });
   }
 
   private async begin(d: {
@@ -1090,6 +1124,7 @@ export class ControlPlane {
     rollouts: Rollout[];
     force: boolean;
     trigger?: string;
+    requestedBy?: string;
   }): Promise<DeploymentView> {
     const active = await this.store.deployments.progressing(d.environment);
     const fromRelease = (await this.currentRelease(d.environment)) ?? null;
@@ -1102,6 +1137,7 @@ export class ControlPlane {
       rollouts: d.rollouts,
       supersede: d.force ? active.map((a) => a.id) : [],
       trigger: d.trigger ?? 'manual',
+      ...(d.requestedBy === undefined ? {} : { requestedBy: d.requestedBy }),
       at: new Date(this.clock.now()),
     });
     this.reconciler.poke();

@@ -117,6 +117,32 @@ describe('push to deploy through the environment chain (fake agent, real git and
     expect(approved[0]?.data).toMatchObject({ by: 'olga' });
   }, 30_000);
 
+  it('self_approval: false — whoever asked for the deployment may not approve it; another operator may', async () => {
+    const { cp, agent, store: s } = await start(
+      CONFIG({ production: '    approval: [operator]\n    self_approval: false' }),
+    );
+    cp.push('main', commit());
+    await until(cp, agent, async () => (await latest(s, 'staging'))?.state === 'succeeded');
+    // The automatic promotion was Tandem's: anyone with the role may approve it; abort it to deploy by hand.
+    await until(
+      cp,
+      agent,
+      async () => (await cp.status()).environments[1]?.rollout?.state === 'awaiting-approval',
+    );
+    await cp.control('production', { type: 'abort' });
+    await until(cp, agent, async () => (await latest(s, 'production'))?.state !== 'progressing');
+    const release = (await latest(s, 'staging'))?.release as string;
+    const olga = { principal: 'olga', roles: ['operator'] };
+    await cp.deploy({ environment: 'production', release, actor: olga, force: true });
+    await expect(
+      cp.approve({ environment: 'production', roles: ['operator'], by: 'olga' }),
+    ).rejects.toMatchObject({ code: 'TANDEM_SELF_APPROVAL', message: expect.stringMatching(/someone else/) });
+    await cp.approve({ environment: 'production', roles: ['operator'], by: 'otto' });
+    await until(cp, agent, async () => (await latest(s, 'production'))?.state === 'succeeded');
+    const started = await s.events.list({ type: 'deployment.started' });
+    expect(started.at(-1)?.data).toMatchObject({ by: 'olga' });
+  }, 30_000);
+
   it('a freeze blocks automatic and manual deploys; the automatic one waits for the end, an override is recorded', async () => {
     const { cp, agent, store: s } = await start(CONFIG({ staging: '    freeze: ["Fri 09:00-Fri 12:00"]' }));
     // 2026-11-27 is a Friday; now = 10:00 UTC: frozen until 12:00.

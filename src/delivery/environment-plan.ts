@@ -61,6 +61,8 @@ export interface EnvironmentPlan {
   promoteFrom: string | null;
   /** Roles one of whom must approve a rollout before it starts; empty: none needed. */
   approval: string[];
+  /** False: whoever asked for a deployment may not approve it (someone else must). */
+  selfApproval: boolean;
   /** Only operators (and admins) may deploy, roll back, restart, scale or steer rollouts here. */
   protected: boolean;
   freeze: FreezeWindow[];
@@ -151,6 +153,7 @@ export function planEnvironments(loaded: LoadedConfig, ctx: EnvironmentPlanConte
       auto: environment.auto ?? false,
       promoteFrom: environment.promote_from ?? null,
       approval: environment.approval ?? [],
+      selfApproval: environment.self_approval ?? true,
       protected: environment.protected ?? false,
       freeze: freezeWindows(environment.freeze ?? [], (i, message) => add([...base, 'freeze', i], message)),
       timezone: environment.timezone ?? 'UTC',

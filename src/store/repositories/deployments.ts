@@ -40,6 +40,8 @@ export interface NewDeployment {
   supersede: string[];
   /** Why it started: `manual`, `push to main (abc1234)`, `promoted in staging`… */
   trigger?: string;
+  /** Who asked for it (a token's principal); absent when Tandem started it itself. */
+  requestedBy?: string;
   at: Date;
 }
 
@@ -152,6 +154,7 @@ export function createDeploymentsRepository(
           services: d.rollouts.map((r) => r.service),
           strategy: d.rollouts[0]?.strategy.name ?? null,
           trigger: d.trigger ?? 'manual',
+          ...(d.requestedBy === undefined ? {} : { by: d.requestedBy }),
         });
       });
     },
