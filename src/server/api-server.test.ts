@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { apiRoutes, createApiServer } from './api-server.js';
 import { type AuditEntry, localOnlyAuth, type RequestAuth } from './auth-port.js';
 import { API_PREFIX } from './pipeline.js';
+import { insightRoutes } from './routes/insight-routes.js';
 import { hasRole } from './routes/roles.js';
 import { ROLES, type Role, type RouteDef } from './routes/types.js';
 
@@ -97,6 +98,15 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /silences/:id/expire': { path: '/silences/sil-nope/expire', body: {} },
   'GET /alerts': { path: '/alerts' },
   'GET /openapi.json': { path: '/openapi.json' },
+  // The dashboard's routes (insight-routes.ts).
+  'GET /overview': { path: '/overview' },
+  'GET /services/:service/timeline': { path: '/services/web/timeline?environment=staging' },
+  'GET /runs': { path: '/runs' },
+  'GET /runs/:id': { path: '/runs/run-1' },
+  'GET /runs/:id/jobs/:job/log': { path: '/runs/run-1/jobs/build/log?limit=1024' },
+  'POST /runs/:id/rerun': { path: '/runs/run-1/rerun' },
+  // An unknown run is refused before the stream starts (a 200 stream would never end).
+  'GET /stream': { path: '/stream?topics=joblog&run=run-9&job=build' },
 };
 
 const VIEW = { deployment: { id: 'd-1' }, rollouts: [], state: 'progressing', trigger: null };
@@ -112,10 +122,11 @@ let shutdowns: number;
 /** Every call that would change something (mutations are stubs; incident ops are spied through). */
 let mutations: Array<{ mock: { calls: unknown[] } }>;
 
-async function start(opts: { auth?: RequestAuth } = {}): Promise<void> {
+async function start(opts: { auth?: RequestAuth; extraRoutes?: readonly RouteDef[] } = {}): Promise<void> {
   server = createApiServer({
     plane,
     ...(opts.auth !== undefined ? { auth: opts.auth } : {}),
+    ...(opts.extraRoutes !== undefined ? { extraRoutes: opts.extraRoutes } : {}),
     audit: (entry) => {
       audit.push(entry);
     },
@@ -208,8 +219,24 @@ const mutating = (r: RouteDef) => r.method !== 'GET';
 
 describe('API route × role matrix', () => {
   it('lets each role call exactly the routes of its role and below; denied calls change nothing', async () => {
-    await start({ auth: fakeAuth() });
-    const routes = apiRoutes({ plane, onShutdown: () => {} });
+    const rerun = vi.fn(async () => ({
+      status: 'started' as const,
+      commit: 'abc',
+      release: null,
+      runId: null,
+    }));
+    mutations.push(rerun);
+    await store.runs.runStarted({
+      id: 'run-1',
+      project: 'shop',
+      branch: 'main',
+      commit: 'abc',
+      jobs: ['build'],
+      startedAt: new Date(),
+    });
+    const extraRoutes = insightRoutes({ store, plane, rerun, stream: { pollMs: 20 } });
+    await start({ auth: fakeAuth(), extraRoutes });
+    const routes = apiRoutes({ plane, extraRoutes, onShutdown: () => {} });
     expect(routes.map(key).filter((k) => SAMPLES[k] === undefined)).toEqual([]);
     let audited = 0;
     for (const route of routes) {

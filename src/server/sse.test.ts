@@ -1,6 +1,10 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { logFileName } from '../pipeline/run/job-log-file.js';
 import { openStoreAt } from '../store/open.js';
 import type { NewEvent } from '../store/repositories/events.js';
 import type { Store } from '../store/store.js';
@@ -256,6 +260,107 @@ describe('streamEvents over HTTP', () => {
     await expect(streamEvents(ctx, { store, topics: ['logs'], instance: 'x' })).rejects.toMatchObject({
       status: 503,
     });
+  });
+});
+
+describe('the joblog topic', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'tandem-sse-joblog-'));
+    await store.runs.runStarted({
+      id: 'run-1',
+      project: 'shop',
+      branch: null,
+      commit: null,
+      jobs: ['build', 'test'],
+      startedAt: new Date(),
+    });
+    await store.runs.attemptStarted('run-1', 'build', 1, new Date());
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const logOf = (job: string, content: string) => {
+    const file = path.join(root, '.tandem', 'runs', 'run-1', logFileName(job));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    return file;
+  };
+  const finish = (job: string, status: 'passed' | 'failed') =>
+    store.runs.jobFinished(
+      'run-1',
+      { name: job, status, durationMs: 1, attempts: 1, cacheKey: 'k' },
+      `.tandem/runs/run-1/${job}.log`,
+      new Date(),
+    );
+  const joblog = (c: Client) => c.messages.filter((m) => m.event === 'joblog').map((m) => m.data);
+
+  it('sends the tail, then lines as the file grows, then done once the job is final', async () => {
+    const file = logOf('build', 'install\ncompil');
+    const url = await serve({ topics: ['joblog'], run: 'run-1', job: 'build', root, heartbeatMs: 30 });
+    const client = await connect(url);
+    expect(client.res.statusCode).toBe(200);
+    await waitUntil('the tail', () => client.messages.length >= 1);
+    expect(client.messages[0]).toEqual({
+      event: 'joblog',
+      data: { run: 'run-1', job: 'build', lines: ['install'], offset: 8 },
+    });
+    appendFileSync(file, 'ing\n');
+    await waitUntil('the finished line', () => client.messages.length >= 2);
+    appendFileSync(file, 'warning: é\nlinked'); // an unterminated last line
+    await waitUntil('the warning', () => client.messages.length >= 3);
+    await finish('build', 'passed');
+    await waitUntil('done', () => client.messages.length >= 5);
+    expect(joblog(client).slice(1)).toEqual([
+      { run: 'run-1', job: 'build', lines: ['compiling'], offset: 18 },
+      { run: 'run-1', job: 'build', lines: ['warning: é'], offset: 30 },
+      { run: 'run-1', job: 'build', lines: ['linked'], offset: 36 },
+      { run: 'run-1', job: 'build', lines: [], offset: 36, done: true, status: 'passed' },
+    ]);
+    // Nothing more after done; the stream stays open (heartbeats).
+    appendFileSync(file, 'late\n');
+    const beats = client.comments.length;
+    await waitUntil('three more heartbeats', () => client.comments.length >= beats + 3);
+    expect(client.messages).toHaveLength(5);
+    expect(client.messages.every((m) => m.id === undefined)).toBe(true);
+  });
+
+  it('starts at ?offset=, and keeps serving other topics after done', async () => {
+    logOf('test', 'a\nb\nc\n');
+    await finish('test', 'failed');
+    const url = await serve({ topics: ['joblog', 'events'], run: 'run-1', job: 'test', offset: 2, root });
+    const client = await connect(url);
+    await waitUntil('the rest and done', () => client.messages.length >= 2);
+    expect(joblog(client)).toEqual([
+      { run: 'run-1', job: 'test', lines: ['b', 'c'], offset: 6 },
+      { run: 'run-1', job: 'test', lines: [], offset: 6, done: true, status: 'failed' },
+    ]);
+    await append({ type: 'x.after', subjectKind: 'k', subjectId: '1' });
+    await waitUntil('an event after done', () => client.messages.length >= 3);
+    expect(client.messages[2]?.event).toBe('events');
+  });
+
+  it('refuses a missing or unknown run or job, and an offset past the end, before the stream starts', async () => {
+    logOf('build', 'x\n');
+    const cases: Array<[Omit<StreamOptions, 'store'>, number]> = [
+      [{ topics: ['joblog'], run: 'run-1', root }, 400],
+      [{ topics: ['joblog'], job: 'build', root }, 400],
+      [{ topics: ['joblog'], run: 'run-9', job: 'build', root }, 404],
+      [{ topics: ['joblog'], run: 'run-1', job: 'lint', root }, 404],
+      [{ topics: ['joblog'], run: 'run-1', job: 'build', offset: 3, root }, 400],
+    ];
+    const ctx = { req: { headers: {} }, res: { once: () => undefined } } as unknown as Pick<
+      RouteContext,
+      'req' | 'res'
+    >;
+    for (const [opts, status] of cases) {
+      await expect(streamEvents(ctx, { store, ...opts }), JSON.stringify(opts)).rejects.toMatchObject({
+        status,
+      });
+    }
+    const url = await serve({ topics: ['joblog'], run: 'run-1', job: 'nope', root });
+    expect((await connect(url)).res.statusCode).toBe(404);
   });
 });
 

@@ -1,25 +1,27 @@
 /**
- * Live updates as Server-Sent Events (GET /api/v1/stream): the event log and an instance's log
- * lines, for the dashboard's live views. Each message is `event: <topic>` (`events` or `logs`)
- * with a JSON `data:` line; event-log messages carry `id: <event id>`, so a browser that
- * reconnects sends `Last-Event-ID` and resumes exactly after the last one it saw (log messages
- * carry no id and leave it as it was). The store is polled (every 250–500 ms in production, in
- * bounded batches); a comment line every 15 s keeps proxies from closing an idle stream. The
- * stream ends when the client goes away.
+ * Live updates as Server-Sent Events (GET /api/v1/stream): the event log, an instance's log
+ * lines and a pipeline job's log, for the dashboard's live views. Each message is
+ * `event: <topic>` (`events`, `logs` or `joblog`) with a JSON `data:` line; event-log messages
+ * carry `id: <event id>`, so a browser that reconnects sends `Last-Event-ID` and resumes exactly
+ * after the last one it saw (log messages carry no id and leave it as it was). The store is
+ * polled (every 250–500 ms in production, in bounded batches); a comment line every 15 s keeps
+ * proxies from closing an idle stream. The stream ends when the client goes away.
  */
 import { ApiError } from '../agent/http-io.js';
+import { type RunJobState, readJobLog, runJobState } from '../control/job-log.js';
 import type { AgentApi } from '../control/ports.js';
 import { kindOf, titleOf } from '../control/timeline.js';
 import { logger } from '../log/logger.js';
+import type { StoredJobStatus } from '../store/database.js';
 import type { ScopedEvent } from '../store/repositories/events.js';
 import type { Store } from '../store/store.js';
 import type { RouteContext } from './routes/types.js';
 
-export const STREAM_TOPICS = ['events', 'logs'] as const;
+export const STREAM_TOPICS = ['events', 'logs', 'joblog'] as const;
 export type StreamTopic = (typeof STREAM_TOPICS)[number];
 
 export interface StreamOptions {
-  store: Pick<Store, 'events'>;
+  store: Pick<Store, 'events' | 'runs'>;
   /** Where `logs` lines come from (the agent client); required for that topic. */
   agent?: Pick<AgentApi, 'logs'>;
   topics: readonly StreamTopic[];
@@ -33,6 +35,13 @@ export interface StreamOptions {
   types?: readonly string[];
   /** The instance whose log lines `logs` follows. */
   instance?: string;
+  /** The pipeline run and job whose log `joblog` follows. */
+  run?: string;
+  job?: string;
+  /** The byte offset `joblog` starts at (a previous message's `offset`); default: the log's tail. */
+  offset?: number;
+  /** The project directory holding `.tandem/runs` (ControlPlane.root); required for `joblog`. */
+  root?: string;
   /** Lines of the log sent when the stream opens, and the window compared on each poll (default 200). */
   logLines?: number;
   /** How often the store and the agent are read (default 400 ms). */
@@ -71,6 +80,19 @@ export interface StreamedLogs {
   error?: string;
 }
 
+/** The JSON of one `joblog` message. */
+export interface StreamedJobLog {
+  run: string;
+  job: string;
+  lines: string[];
+  /** The byte offset after these lines: `?offset=` of a stream or route call that continues. */
+  offset: number;
+  /** The job is final and its whole log was sent: the last joblog message of the stream. */
+  done?: true;
+  /** The job's stored status, on the `done` message. */
+  status?: StoredJobStatus;
+}
+
 /**
  * Writes the stream to `ctx.res` until the client disconnects; resolves then. Refuses bad
  * options (ApiError 400) before writing anything.
@@ -82,7 +104,8 @@ export async function streamEvents(
   const { req, res } = ctx;
   const wantsEvents = opts.topics.includes('events');
   const wantsLogs = opts.topics.includes('logs');
-  if (!wantsEvents && !wantsLogs) {
+  const wantsJobLog = opts.topics.includes('joblog');
+  if (!wantsEvents && !wantsLogs && !wantsJobLog) {
     throw new ApiError(400, 'TANDEM_BAD_QUERY', `?topics= needs one of ${STREAM_TOPICS.join(', ')}`);
   }
   if (wantsLogs && (opts.instance === undefined || opts.instance === '')) {
@@ -97,6 +120,20 @@ export async function streamEvents(
       503,
       'TANDEM_NO_AGENT',
       'logs cannot be streamed: the control plane has no agent connection',
+    );
+  }
+  if (wantsJobLog && (!opts.run || !opts.job)) {
+    throw new ApiError(
+      400,
+      'TANDEM_BAD_QUERY',
+      'the joblog topic needs ?run=<run id>&job=<job name> (see GET /runs/:id)',
+    );
+  }
+  if (wantsJobLog && opts.root === undefined) {
+    throw new ApiError(
+      503,
+      'TANDEM_NO_PROJECT',
+      'job logs cannot be streamed: no project directory is known',
     );
   }
   // Listened for before anything is awaited: a client gone by then must not leave timers behind.
@@ -115,6 +152,8 @@ export async function streamEvents(
     const [latest] = await opts.store.events.list({ order: 'desc', limit: 1 });
     after = latest?.id ?? 0;
   }
+  // An unknown run or job (404) or a bad offset (400) is answered before the stream starts.
+  const jobLog = wantsJobLog ? await JobLogFollower.open(opts) : undefined;
   if (closed || req.socket.destroyed) return;
 
   res.writeHead(200, {
@@ -177,10 +216,16 @@ export async function streamEvents(
     if (out !== undefined) await send(`event: logs\ndata: ${JSON.stringify(out)}\n\n`);
   };
 
+  const pollJobLog = async (follower: JobLogFollower) => {
+    for (const message of await follower.next())
+      await send(`event: joblog\ndata: ${JSON.stringify(message)}\n\n`);
+  };
+
   const tick = async () => {
     try {
       if (wantsEvents) await pollEvents();
       if (logs !== undefined && !closed) await pollLogs(logs);
+      if (jobLog !== undefined && !closed) await pollJobLog(jobLog);
     } catch (err) {
       if (!closed) logger().warn({ err }, 'event stream: a poll failed; retrying');
     }
@@ -282,4 +327,76 @@ export function overlapOf(before: readonly string[], after: readonly string[]): 
     if (same) return k;
   }
   return 0;
+}
+
+/**
+ * The new lines of a pipeline job's log file, read from the last offset sent. The job's status is
+ * read before the file: once it is final, everything the job wrote is in the file, so a read that
+ * reaches the end is the last (`done`).
+ */
+export class JobLogFollower {
+  private done = false;
+
+  private constructor(
+    private readonly opts: Required<Pick<StreamOptions, 'store' | 'run' | 'job' | 'root'>>,
+    private offset: number,
+    private pending: StreamedJobLog[],
+  ) {}
+
+  /** Checks the run and job (404) and reads the start: the tail, or from `opts.offset` (400 beyond the end). */
+  static async open(opts: StreamOptions): Promise<JobLogFollower> {
+    const o = { store: opts.store, run: opts.run ?? '', job: opts.job ?? '', root: opts.root ?? '' };
+    const state = await runJobState(o.store, o.run, o.job);
+    const first = await readJobLog(o.root, o.run, o.job, {
+      ...(opts.offset === undefined ? {} : { offset: opts.offset }),
+      final: state.final,
+    });
+    const follower = new JobLogFollower(o, first.offset, []);
+    follower.pending = follower.messages(first, state.status);
+    return follower;
+  }
+
+  /** The messages to send now (none once `done` was sent). */
+  async next(): Promise<StreamedJobLog[]> {
+    // Messages wait in `pending` until returned, so a failed read loses none of the earlier ones.
+    // A few reads per poll, so a job that writes fast is caught up with in bounded steps.
+    for (let i = 0; i < 4 && !this.done; i++) {
+      let state: RunJobState;
+      try {
+        state = await runJobState(this.opts.store, this.opts.run, this.opts.job);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+        // The run was removed while followed: there is nothing more to send.
+        logger().debug({ run: this.opts.run, job: this.opts.job }, 'joblog: the run is gone');
+        this.done = true;
+        break;
+      }
+      const read = await readJobLog(this.opts.root, this.opts.run, this.opts.job, {
+        offset: this.offset,
+        final: state.final,
+      });
+      const progressed = read.offset > this.offset;
+      this.offset = read.offset;
+      this.pending.push(...this.messages(read, state.status));
+      if (!progressed) break;
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private messages(
+    read: { lines: string[]; offset: number; complete: boolean },
+    status: StoredJobStatus,
+  ): StreamedJobLog[] {
+    if (this.done) return [];
+    const { run, job } = this.opts;
+    const out: StreamedJobLog[] = [];
+    if (read.lines.length > 0) out.push({ run, job, lines: read.lines, offset: read.offset });
+    if (read.complete) {
+      this.done = true;
+      out.push({ run, job, lines: [], offset: read.offset, done: true, status });
+    }
+    return out;
+  }
 }

@@ -1,11 +1,14 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeProject, removeProject } from '../../../test/helpers/cli.js';
 import { loadConfig } from '../../config/load.js';
 import { ControlPlane } from '../../control/control-plane.js';
 import { FakeAgent } from '../../control/fake-agent.js';
+import { logFileName } from '../../pipeline/run/job-log-file.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import { createApiServer } from '../api-server.js';
@@ -103,6 +106,33 @@ async function call(r: RouteDef, params: Record<string, string> = {}, rawQuery: 
 
 const deps = (): InsightDeps => ({ store, plane });
 
+const MATRIX_JOB = 'test (node=20)';
+
+/** A running run whose `test (node=20)` job is running with a log file; returns the file. */
+async function runningJob(content: string): Promise<string> {
+  await store.runs.runStarted({
+    id: 'run-2',
+    project: 'shop',
+    branch: 'main',
+    commit: 'def5678',
+    jobs: ['build', MATRIX_JOB],
+    startedAt: new Date(),
+  });
+  await store.runs.attemptStarted('run-2', MATRIX_JOB, 1, new Date());
+  const file = path.join(dir, '.tandem', 'runs', 'run-2', logFileName(MATRIX_JOB));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  return file;
+}
+
+const finishJob = () =>
+  store.runs.jobFinished(
+    'run-2',
+    { name: MATRIX_JOB, status: 'passed', durationMs: 5, attempts: 1, cacheKey: 'k' },
+    `.tandem/runs/run-2/${logFileName(MATRIX_JOB)}`,
+    new Date(),
+  );
+
 describe('insight routes', () => {
   it('declares each route with its least role and documents its response', () => {
     const routes = insightRoutes(deps());
@@ -111,6 +141,7 @@ describe('insight routes', () => {
       'GET /services/:service/timeline viewer',
       'GET /runs viewer',
       'GET /runs/:id viewer',
+      'GET /runs/:id/jobs/:job/log viewer',
       'POST /runs/:id/rerun developer',
       'GET /stream viewer',
     ]);
@@ -180,6 +211,65 @@ describe('insight routes', () => {
     expect(() => route(routes, 'GET', '/runs').query?.parse({ limit: '0' })).toThrow();
   });
 
+  it("answers a job's log: the tail, pages by offset, whole lines until the job is final", async () => {
+    const file = await runningJob('npm test\nok 1 - adds\nok 2 - sub');
+    const log = route(insightRoutes(deps()), 'GET', '/runs/:id/jobs/:job/log');
+    const params = { id: 'run-2', job: MATRIX_JOB };
+    const tail = await call(log, params);
+    expect(tail.body).toEqual({
+      run: 'run-2',
+      job: MATRIX_JOB,
+      status: 'running',
+      lines: ['npm test', 'ok 1 - adds'],
+      start: 0,
+      offset: 21,
+      truncated: false,
+      complete: false,
+    });
+    expect((await call(log, params, { limit: '23' })).body).toMatchObject({
+      lines: ['ok 1 - adds'],
+      start: 9,
+      truncated: true,
+    });
+    expect((await call(log, params, { offset: '0', limit: '12' })).body).toMatchObject({
+      lines: ['npm test'],
+      start: 0,
+      offset: 9,
+      truncated: false,
+    });
+    appendFileSync(file, '\n# done');
+    await finishJob();
+    expect((await call(log, params, { offset: '21' })).body).toMatchObject({
+      status: 'passed',
+      lines: ['ok 2 - sub', '# done'],
+      start: 21,
+      offset: 38,
+      complete: true,
+    });
+    // A job that has not started has no log yet.
+    expect((await call(log, { id: 'run-2', job: 'build' })).body).toMatchObject({
+      status: 'pending',
+      lines: [],
+      offset: 0,
+      complete: false,
+    });
+    await expect(call(log, params, { offset: '39' })).rejects.toMatchObject({
+      status: 400,
+      code: 'TANDEM_BAD_QUERY',
+    });
+    expect(() => log.query?.parse({ limit: String(2 * 1024 * 1024) })).toThrow(/limit/);
+    expect(() => log.query?.parse({ offset: '-1' })).toThrow(/offset/);
+    await expect(call(log, { id: 'nope', job: 'build' })).rejects.toMatchObject({
+      status: 404,
+      code: 'TANDEM_RUN_NOT_FOUND',
+    });
+    await expect(call(log, { id: 'run-2', job: 'tset' })).rejects.toMatchObject({
+      status: 404,
+      code: 'TANDEM_JOB_NOT_FOUND',
+      message: expect.stringContaining(`build, ${MATRIX_JOB}`),
+    });
+  });
+
   it('re-runs through the injected re-run, answering 202', async () => {
     const asked: string[] = [];
     const routes = insightRoutes({
@@ -200,12 +290,23 @@ describe('insight routes', () => {
   it('parses the stream query: topics, type prefixes, afterId', () => {
     expect(streamQuery.parse({})).toMatchObject({ topics: ['events'], types: [] });
     expect(
-      streamQuery.parse({ topics: 'events, logs', types: 'rollout.,alert.', afterId: '12', instance: 'i1' }),
+      streamQuery.parse({
+        topics: 'events, logs,joblog',
+        types: 'rollout.,alert.',
+        afterId: '12',
+        instance: 'i1',
+        run: 'run-1',
+        job: 'build',
+        offset: '40',
+      }),
     ).toMatchObject({
-      topics: ['events', 'logs'],
+      topics: ['events', 'logs', 'joblog'],
       types: ['rollout.', 'alert.'],
       afterId: 12,
       instance: 'i1',
+      run: 'run-1',
+      job: 'build',
+      offset: 40,
     });
     expect(() => streamQuery.parse({ topics: 'events,bogus' })).toThrow(/unknown topic/);
   });
@@ -261,6 +362,64 @@ describe('insight routes in the API server', () => {
       text += new TextDecoder().decode(value);
     }
     expect(text).toMatch(/id: \d+\nevent: events\ndata: \{.*"type":"alert.firing"/);
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+
+  it("serves a job's log as it grows, and follows it on the stream", async () => {
+    const file = await runningJob('one\n');
+    const job = encodeURIComponent(MATRIX_JOB);
+    const get = async (query = '') => {
+      const res = await fetch(`${base}/runs/run-2/jobs/${job}/log${query}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await get()).toMatchObject({ status: 200, body: { lines: ['one'], offset: 4 } });
+    appendFileSync(file, 'two\nthr');
+    expect(await get('?offset=4')).toMatchObject({ status: 200, body: { lines: ['two'], offset: 8 } });
+    const missing = await fetch(`${base}/runs/run-2/jobs/lint/log`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await missing.json()) as { code: string }).code).toBe('TANDEM_JOB_NOT_FOUND');
+    expect(((await get('?offset=x')).body as { code: string }).code).toBe('TANDEM_BAD_QUERY');
+
+    // The stream refuses a missing or unknown job before it starts.
+    const noJob = await fetch(`${base}/stream?topics=joblog&run=run-2`);
+    expect([noJob.status, ((await noJob.json()) as { code: string }).code]).toEqual([
+      400,
+      'TANDEM_BAD_QUERY',
+    ]);
+    const noRun = await fetch(`${base}/stream?topics=joblog&run=run-9&job=build`);
+    expect([noRun.status, ((await noRun.json()) as { code: string }).code]).toEqual([
+      404,
+      'TANDEM_RUN_NOT_FOUND',
+    ]);
+
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/stream?topics=joblog&run=run-2&job=${job}&offset=4`, {
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const readUntil = async (what: string) => {
+      const deadline = Date.now() + 5000;
+      while (!text.includes(what) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain(what);
+    };
+    await readUntil('"lines":["two"]');
+    appendFileSync(file, 'ee');
+    await finishJob();
+    await readUntil('"done":true');
+    expect(text).toContain(
+      `event: joblog\ndata: {"run":"run-2","job":"${MATRIX_JOB}","lines":["three"],"offset":13}\n\n`,
+    );
+    expect(text).toContain(
+      `event: joblog\ndata: {"run":"run-2","job":"${MATRIX_JOB}","lines":[],"offset":13,"done":true,"status":"passed"}`,
+    );
     controller.abort();
     await reader.cancel().catch(() => undefined);
   });

@@ -1,9 +1,16 @@
 /**
  * The dashboard's read side (issue 6): the overview of every service × environment, a service's
- * timeline, pipeline runs with their DAG (and re-running one), and the live stream (SSE).
+ * timeline, pipeline runs with their DAG (and re-running one), a job's log, and the live stream (SSE).
  * Reads need viewer; re-running a pipeline needs developer.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_JOB_LOG_LIMIT,
+  type JobLogRead,
+  MAX_JOB_LOG_LIMIT,
+  readJobLog,
+  runJobState,
+} from '../../control/job-log.js';
 import { type Overview, OverviewModel, type OverviewSource } from '../../control/overview.js';
 import { TrafficCache } from '../../control/overview-traffic.js';
 import type { AgentApi } from '../../control/ports.js';
@@ -59,6 +66,26 @@ const runsQuery = z.object({
   cursor: z.string().min(1).optional().describe('the `next` of the previous page'),
 });
 
+const byteOffset = (what: string) =>
+  z.coerce
+    .number({ error: 'offset must be a whole number of bytes from 0' })
+    .int('offset must be a whole number of bytes from 0')
+    .min(0, 'offset must be a whole number of bytes from 0')
+    .optional()
+    .describe(what);
+
+const jobLogLimitMessage = `limit must be a whole number of bytes from 1 to ${MAX_JOB_LOG_LIMIT}`;
+const jobLogQuery = z.object({
+  offset: byteOffset('read from this byte offset (the `offset` of the previous answer); the tail without it'),
+  limit: z.coerce
+    .number({ error: jobLogLimitMessage })
+    .int(jobLogLimitMessage)
+    .min(1, jobLogLimitMessage)
+    .max(MAX_JOB_LOG_LIMIT, jobLogLimitMessage)
+    .optional()
+    .describe(`at most this many bytes (${DEFAULT_JOB_LOG_LIMIT} by default, at most ${MAX_JOB_LOG_LIMIT})`),
+});
+
 const commaList = (what: string) =>
   z
     .string()
@@ -91,11 +118,16 @@ export const streamQuery = z.object({
       }
       return topics as StreamTopic[];
     })
-    .describe('comma-separated: events (the event log), logs (an instance’s log lines); events by default'),
+    .describe(
+      'comma-separated: events (the event log), logs (an instance’s log lines), joblog (a pipeline job’s log); events by default',
+    ),
   environment: z.string().min(1).optional().describe('events about this environment only'),
   service: z.string().min(1).optional().describe('events about this service only'),
   types: commaList('event type prefixes, comma-separated (e.g. `rollout.,alert.`)'),
   instance: z.string().min(1).optional().describe('the instance whose log lines the logs topic follows'),
+  run: z.string().min(1).optional().describe('the pipeline run whose job the joblog topic follows'),
+  job: z.string().min(1).optional().describe('the job whose log the joblog topic follows'),
+  offset: byteOffset('the byte offset the joblog topic starts at (the tail without it)'),
   afterId: z.coerce
     .number()
     .int()
@@ -250,6 +282,21 @@ const runResponse: z.ZodType<RunDetail> = z.object({
   ),
 });
 
+type JobLogAnswer = JobLogRead & { run: string; job: string; status: RunDetail['jobs'][number]['status'] };
+
+const jobLogResponse: z.ZodType<JobLogAnswer> = z.object({
+  run: z.string(),
+  job: z.string(),
+  status: jobStatus,
+  lines: z
+    .array(z.string())
+    .describe('whole lines without their newline (and the last one once the job is final)'),
+  start: z.number().describe('the byte offset of the first line'),
+  offset: z.number().describe('the byte offset after the last byte answered: the next call’s ?offset='),
+  truncated: z.boolean().describe('the tail left earlier bytes out'),
+  complete: z.boolean().describe('the job is final and the answer reaches the end of its log'),
+});
+
 const rerunResponse: z.ZodType<RerunResult> = z.object({
   status: z.enum(['started', 'reused']),
   commit: z.string(),
@@ -350,6 +397,28 @@ export function insightRoutes(deps: InsightDeps): RouteDef[] {
       },
     }),
     defineRoute({
+      method: 'GET',
+      path: '/runs/:id/jobs/:job/log',
+      summary:
+        "A pipeline job's masked log: its tail, or the whole lines from a byte offset (for paging and polling)",
+      tag: 'pipelines',
+      role: 'viewer',
+      query: jobLogQuery,
+      response: jobLogResponse,
+      handler: async ({ params, query }) => {
+        const run = params.id as string;
+        const job = params.job as string;
+        // 404 unless the store has this run and job: the file name is made from those only.
+        const state = await runJobState(store, run, job);
+        const read = await readJobLog(plane.root, run, job, {
+          ...(query.offset === undefined ? {} : { offset: query.offset }),
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          final: state.final,
+        });
+        return { status: 200, body: { run, job, status: state.status, ...read } };
+      },
+    }),
+    defineRoute({
       method: 'POST',
       path: '/runs/:id/rerun',
       summary: "Re-run a pipeline run: builds a release of its commit, which runs the commit's pipeline",
@@ -362,7 +431,8 @@ export function insightRoutes(deps: InsightDeps): RouteDef[] {
     defineRoute({
       method: 'GET',
       path: '/stream',
-      summary: 'Live updates (Server-Sent Events): the event log and an instance’s log lines',
+      summary:
+        'Live updates (Server-Sent Events): the event log, an instance’s log lines, a pipeline job’s log',
       tag: 'insights',
       role: 'viewer',
       produces: 'text/event-stream',
@@ -378,6 +448,10 @@ export function insightRoutes(deps: InsightDeps): RouteDef[] {
           ...(q.service === undefined ? {} : { service: q.service }),
           ...(q.types.length === 0 ? {} : { types: q.types }),
           ...(q.instance === undefined ? {} : { instance: q.instance }),
+          ...(q.run === undefined ? {} : { run: q.run }),
+          ...(q.job === undefined ? {} : { job: q.job }),
+          ...(q.offset === undefined ? {} : { offset: q.offset }),
+          root: plane.root,
           ...deps.stream,
         });
         return undefined;

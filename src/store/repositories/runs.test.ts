@@ -207,4 +207,29 @@ describe('runs as a RunRecorder', () => {
     await store.runs.attemptStarted('r', 'extra', 1, t(1));
     expect((await store.runs.jobsOf('r')).map((j) => j.name)).toEqual(['a', 'extra']);
   });
+
+  it("reads one job's status with its run's, and nothing for an unknown run or job", async () => {
+    const runs = store.runs;
+    await runs.runStarted({
+      id: 'r1',
+      project: 'shop',
+      branch: null,
+      commit: null,
+      jobs: ['build'],
+      startedAt: t(0),
+    });
+    expect(await runs.jobState('r1', 'build')).toEqual({ status: 'pending', runStatus: 'running' });
+    await runs.attemptStarted('r1', 'build', 1, t(1));
+    expect(await runs.jobState('r1', 'build')).toEqual({ status: 'running', runStatus: 'running' });
+    await runs.jobFinished(
+      'r1',
+      { name: 'build', status: 'passed', durationMs: 5, attempts: 1, cacheKey: 'k' },
+      null,
+      t(2),
+    );
+    await runs.runFinished('r1', { status: 'passed', durationMs: 5, jobs: [] }, t(2));
+    expect(await runs.jobState('r1', 'build')).toEqual({ status: 'passed', runStatus: 'passed' });
+    expect(await runs.jobState('r1', 'test')).toBeUndefined();
+    expect(await runs.jobState('r2', 'build')).toBeUndefined();
+  });
 });

@@ -55,6 +55,13 @@ export interface RunsRepository extends RunRecorder {
   jobsOf(runId: string): Promise<StoredJob[]>;
   /** Oldest first. */
   attemptsOf(runId: string): Promise<StoredAttempt[]>;
+  /** One job's status and its run's, in one query (followed while its log streams). */
+  jobState(runId: string, job: string): Promise<StoredJobState | undefined>;
+}
+
+export interface StoredJobState {
+  status: StoredJobStatus;
+  runStatus: StoredRunStatus;
 }
 
 /** Events about a run (and its jobs and attempts) all have the run as subject: one timeline. */
@@ -240,6 +247,17 @@ export function createRunsRepository(db: Kysely<Database>, events: EventsReposit
         .orderBy('attempt')
         .execute();
       return rows.map(toAttempt);
+    },
+
+    async jobState(runId, job) {
+      const row = await db
+        .selectFrom('pipeline_jobs')
+        .innerJoin('pipeline_runs', 'pipeline_runs.id', 'pipeline_jobs.run_id')
+        .select(['pipeline_jobs.status as status', 'pipeline_runs.status as runStatus'])
+        .where('pipeline_jobs.run_id', '=', runId)
+        .where('pipeline_jobs.name', '=', job)
+        .executeTakeFirst();
+      return row && { status: row.status, runStatus: row.runStatus };
     },
   };
 }
