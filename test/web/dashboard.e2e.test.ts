@@ -8,7 +8,7 @@
  * `TANDEM_SCREENSHOTS=docs/images npx vitest run test/web/dashboard.e2e.test.ts` also copies the
  * three used by the docs there. Skipped where Chromium is not installed (.ci/run installs it).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
@@ -24,7 +24,13 @@ const out = path.join(os.tmpdir(), 'tandem-dashboard-e2e');
 const docsDir = process.env.TANDEM_SCREENSHOTS;
 const DOCS_SHOTS = ['dashboard-overview.png', 'dashboard-pipeline.png', 'dashboard-service.png'];
 
-/** Three jobs (two in parallel, then one), the middle one slow enough to be seen running. */
+/**
+ * While this file exists the `test` job holds after its first line (at most 30 s): the test
+ * decides when it ends, so its log is seen arriving live.
+ */
+const HOLD = path.join(os.tmpdir(), `tandem-e2e-hold-${process.pid}`);
+
+/** Three jobs (two in parallel, then one); `test` waits while HOLD exists. */
 const PIPELINE = `pipeline:
   jobs:
     lint:
@@ -32,7 +38,7 @@ const PIPELINE = `pipeline:
         node -e "console.log('lint: ok')"
     test:
       run: |
-        node -e "setTimeout(() => console.log('test: 12 passed'), 2500)"
+        node -e "console.log('test: starting'); const t0 = Date.now(); const i = setInterval(() => { if (!require('fs').existsSync('${HOLD}') || Date.now() - t0 > 30000) { clearInterval(i); console.log('test: 12 passed'); } }, 100)"
     build:
       needs: [lint, test]
       run: |
@@ -126,6 +132,7 @@ describe.skipIf(noChromium !== '')(
     }, 60_000);
 
     afterAll(async () => {
+      rmSync(HOLD, { force: true });
       await load?.stop();
       await browser?.close();
       if (t !== undefined) {
@@ -168,6 +175,7 @@ describe.skipIf(noChromium !== '')(
       const before = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-testid')));
       await withState(page.getByTestId('stream-state'), 'live').waitFor();
 
+      writeFileSync(HOLD, '');
       t!.commit({ 'server.js': `// v2\n${SERVER_JS}` }, 'v2');
       const deploy = background(['deploy', 'production', '--detach']);
       const fresh = page.locator(
@@ -178,16 +186,24 @@ describe.skipIf(noChromium !== '')(
       await page.getByTestId('dag').waitFor();
       const nodes = page.getByTestId('dag-node');
       await expect.poll(() => nodes.count()).toBe(3);
+      // The held job's log, live: its first line while it runs, the rest when it is let go.
+      const test = page.locator('[data-testid=dag-node][data-job=test]');
+      await page.locator('[data-testid=dag-node][data-job=test][data-status=running]').waitFor();
+      await test.click();
+      await page.waitForURL(/job=test/);
+      const log = page.getByTestId('log-view');
+      await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain('test: starting');
+      await withState(page.getByTestId('log-stream-state'), 'live').waitFor();
+      expect(await log.textContent()).not.toContain('test: 12 passed');
+      await shot('dashboard-pipeline.png');
+      rmSync(HOLD, { force: true });
+      await expect.poll(() => log.textContent(), { timeout: 20_000 }).toContain('test: 12 passed');
       for (const job of ['lint', 'test', 'build'])
         await page
           .locator(`[data-testid=dag-node][data-job=${job}][data-status=passed]`)
           .waitFor({ timeout: 30_000 });
       await page.getByTestId('run-status').filter({ hasText: 'passed' }).waitFor();
       expect(await sameDocument()).toBe(true);
-      // The graph's boxes lead to the jobs' logs.
-      await page.locator('[data-testid=dag-node][data-job=test]').click();
-      await page.waitForURL(/job=test/);
-      await shot('dashboard-pipeline.png');
 
       const result = await deploy;
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
