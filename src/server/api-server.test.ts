@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { apiRoutes, createApiServer } from './api-server.js';
 import { type AuditEntry, localOnlyAuth, type RequestAuth } from './auth-port.js';
 import { API_PREFIX } from './pipeline.js';
+import { accessRoutes } from './routes/access-routes.js';
 import { insightRoutes } from './routes/insight-routes.js';
 import { hasRole } from './routes/roles.js';
 import { ROLES, type Role, type RouteDef } from './routes/types.js';
@@ -107,6 +108,14 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /runs/:id/rerun': { path: '/runs/run-1/rerun' },
   // An unknown run is refused before the stream starts (a 200 stream would never end).
   'GET /stream': { path: '/stream?topics=joblog&run=run-9&job=build' },
+  // Sessions, tokens and the audit log (access-routes.ts); the login's token is set by the test.
+  'POST /session': { path: '/session', body: { token: 'set by the test' } },
+  'GET /session': { path: '/session' },
+  'DELETE /session': { path: '/session' },
+  'POST /tokens': { path: '/tokens', body: { name: 'ci-deploy', role: 'developer' } },
+  'GET /tokens': { path: '/tokens?all=1' },
+  'POST /tokens/:id/revoke': { path: '/tokens/victim/revoke', body: {} },
+  'GET /audit': { path: '/audit?limit=5' },
 };
 
 const VIEW = { deployment: { id: 'd-1' }, rollouts: [], state: 'progressing', trigger: null };
@@ -234,7 +243,19 @@ describe('API route × role matrix', () => {
       jobs: ['build'],
       startedAt: new Date(),
     });
-    const extraRoutes = insightRoutes({ store, plane, rerun, stream: { pollMs: 20 } });
+    const login = await store.tokens.create({
+      name: 'login',
+      role: 'viewer',
+      createdBy: 't',
+      at: new Date(),
+    });
+    await store.tokens.create({ name: 'victim', role: 'viewer', createdBy: 't', at: new Date() });
+    SAMPLES['POST /session'] = { path: '/session', body: { token: login.plaintext } };
+    mutations.push(vi.spyOn(store.tokens, 'create'), vi.spyOn(store.tokens, 'revoke'));
+    const extraRoutes = [
+      ...insightRoutes({ store, plane, rerun, stream: { pollMs: 20 } }),
+      ...accessRoutes({ store }),
+    ];
     await start({ auth: fakeAuth(), extraRoutes });
     const routes = apiRoutes({ plane, extraRoutes, onShutdown: () => {} });
     expect(routes.map(key).filter((k) => SAMPLES[k] === undefined)).toEqual([]);
