@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeploymentView } from '../../control/control-plane.js';
+import type { ApiClient } from '../../client/api-client.js';
 import { type GlobalOptions, runAction } from '../output.js';
 
 /** `tandem promote|abort|pause|resume ENV`: manual control of a rollout in progress. */
@@ -33,16 +33,30 @@ export function registerControl(program: Command): void {
   );
 }
 
-async function send(cmd: Command, env: string, action: string, body: object, follow: boolean): Promise<void> {
+type Action = 'promote' | 'abort' | 'pause' | 'resume';
+
+const SEND: Record<
+  Action,
+  (api: ApiClient, env: string, body: { full?: boolean; reason?: string }) => ReturnType<ApiClient['pause']>
+> = {
+  promote: (api, env, body) => api.promote(env, body),
+  abort: (api, env, body) => api.abort(env, body),
+  pause: (api, env) => api.pause(env),
+  resume: (api, env) => api.resume(env),
+};
+
+async function send(
+  cmd: Command,
+  env: string,
+  action: Action,
+  body: { full?: boolean; reason?: string },
+  follow: boolean,
+): Promise<void> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   await runAction(Boolean(globals.json), async () => {
     const { connect } = await import('../control-client.js');
     const client = connect({ config: globals.config, cwd: process.cwd(), env: process.env });
-    const view = await client.api.request<DeploymentView>(
-      'POST',
-      `/environments/${encodeURIComponent(env)}/${action}`,
-      { body },
-    );
+    const view = await SEND[action](client.api, env, body);
     if (!follow) {
       if (globals.json) process.stdout.write(`${JSON.stringify(view)}\n`);
       else process.stdout.write(`${view.deployment.id}: ${view.state}\n`);
