@@ -118,9 +118,11 @@ describe('push to deploy through the environment chain (fake agent, real git and
   }, 30_000);
 
   it('self_approval: false — whoever asked for the deployment may not approve it; another operator may', async () => {
-    const { cp, agent, store: s } = await start(
-      CONFIG({ production: '    approval: [operator]\n    self_approval: false' }),
-    );
+    const {
+      cp,
+      agent,
+      store: s,
+    } = await start(CONFIG({ production: '    approval: [operator]\n    self_approval: false' }));
     cp.push('main', commit());
     await until(cp, agent, async () => (await latest(s, 'staging'))?.state === 'succeeded');
     // The automatic promotion was Tandem's: anyone with the role may approve it; abort it to deploy by hand.

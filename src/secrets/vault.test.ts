@@ -104,11 +104,17 @@ describe('vault', () => {
     expect(await openVault(store, root, {}).get('X')).toBe('y');
   });
 
-  it('explains a missing key when secrets exist', async () => {
+  it('explains a missing key when secrets exist, and never makes a second key beside them', async () => {
     await openVault(store, root, env).set('X', 'y');
     await expect(openVault(store, root, {}).get('X')).rejects.toMatchObject({
       code: 'TANDEM_SECRET_UNREADABLE',
     });
+    // Without the key they were written with, a set would leave X unreadable for good: refused.
+    await expect(openVault(store, root, {}).set('Z', 'w')).rejects.toMatchObject({
+      code: 'TANDEM_SECRET_UNREADABLE',
+    });
+    expect(fs.existsSync(masterKeyPath(root))).toBe(false);
+    expect((await openVault(store, root, env).list()).map((s) => s.name)).toEqual(['X']);
   });
 
   it('validates names and refuses empty values (exit 2), writing nothing', async () => {

@@ -80,6 +80,9 @@ export function openVault(
       }
       let key = await existingKey();
       if (!key) {
+        // A new key beside secrets written with another would leave them unreadable for good.
+        const stored = (await store.secrets.list()).length;
+        if (stored > 0) await keyForReading(stored);
         key = await loadMasterKey(projectRoot, { env, create: true });
         reading = Promise.resolve(key);
       }

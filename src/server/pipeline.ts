@@ -268,6 +268,12 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new HttpProblem(400, 'TANDEM_BAD_REQUEST', `request body is not JSON: ${(err as Error).message}`);
+    // Not the parser's message: it quotes the body, which may hold a secret, into the audit log.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new HttpProblem(
+      400,
+      'TANDEM_BAD_REQUEST',
+      `request body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`,
+    );
   }
 }
