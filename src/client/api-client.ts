@@ -22,6 +22,7 @@ import type {
   rollbackBody,
 } from '../server/routes/delivery-routes.js';
 import type { resolveBody, silenceBody } from '../server/routes/observe-routes.js';
+import type { secretInfoSchema } from '../server/routes/secret-routes.js';
 import type { AuditEntry } from '../store/repositories/audit.js';
 import type { Incident } from '../store/repositories/incidents.js';
 import type { Token } from '../store/repositories/tokens.js';
@@ -53,6 +54,8 @@ export type ResolveRequest = z.input<typeof resolveBody>;
 export type SilenceRequest = z.input<typeof silenceBody>;
 export type Session = z.output<typeof sessionSchema>;
 export type CreatedToken = Token & { token: string };
+/** A secret's name and last update (ISO-8601): the API never answers a value. */
+export type SecretInfo = z.output<typeof secretInfoSchema>;
 export type { AuditEntry, Overview, RerunResult, RunDetail, RunPage, StreamQuery, TimelinePage, Token };
 
 export interface PageRequest {
@@ -160,6 +163,10 @@ export interface ApiClient {
   createToken(request: { name: string; role: string }): Promise<CreatedToken>;
   revokeToken(idOrName: string): Promise<Token>;
   audit(opts?: PageRequest & { principal?: string; action?: string }): Promise<Page<AuditEntry>>;
+  /** Secret names (admin); values are write-only. */
+  secrets(): Promise<{ items: SecretInfo[] }>;
+  setSecret(name: string, value: string): Promise<SecretInfo & { created: boolean }>;
+  removeSecret(name: string): Promise<{ name: string; removed: boolean }>;
   /** The URL of the live stream (Server-Sent Events) for an EventSource. */
   streamUrl(query: StreamQuery): string;
 }
@@ -281,6 +288,9 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     createToken: (body) => post('/tokens', body),
     revokeToken: (id) => post(`/tokens/${enc(id)}/revoke`),
     audit: (o = {}) => get('/audit', { ...o }),
+    secrets: () => get('/secrets'),
+    setSecret: (name, value) => request('PUT', `/secrets/${enc(name)}`, { body: { value } }),
+    removeSecret: (name) => request('DELETE', `/secrets/${enc(name)}`),
     streamUrl: (query) => `${baseUrl}${API_PREFIX}${streamPath(query)}`,
   };
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { ControlPlane, type DeploymentView } from '../control/control-plane.js';
 import { FakeAgent } from '../control/fake-agent.js';
 import { openSqliteMetricsStore } from '../observe/metrics/sqlite/store.js';
+import { openVault } from '../secrets/vault.js';
 import { openStoreAt } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { apiRoutes, createApiServer } from './api-server.js';
@@ -16,6 +17,7 @@ import { API_PREFIX } from './pipeline.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { insightRoutes } from './routes/insight-routes.js';
 import { hasRole } from './routes/roles.js';
+import { secretRoutes } from './routes/secret-routes.js';
 import { ROLES, type Role, type RouteDef } from './routes/types.js';
 
 const CONFIG = `project: shop
@@ -116,6 +118,10 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /tokens': { path: '/tokens?all=1' },
   'POST /tokens/:id/revoke': { path: '/tokens/victim/revoke', body: {} },
   'GET /audit': { path: '/audit?limit=5' },
+  // Secrets (secret-routes.ts); OLD_SECRET is set by the test, so admin's DELETE finds it.
+  'GET /secrets': { path: '/secrets' },
+  'PUT /secrets/:name': { path: '/secrets/NEW_SECRET', body: { value: 's3cret' } },
+  'DELETE /secrets/:name': { path: '/secrets/OLD_SECRET' },
 };
 
 const VIEW = { deployment: { id: 'd-1' }, rollouts: [], state: 'progressing', trigger: null };
@@ -252,9 +258,13 @@ describe('API route × role matrix', () => {
     await store.tokens.create({ name: 'victim', role: 'viewer', createdBy: 't', at: new Date() });
     SAMPLES['POST /session'] = { path: '/session', body: { token: login.plaintext } };
     mutations.push(vi.spyOn(store.tokens, 'create'), vi.spyOn(store.tokens, 'revoke'));
+    const vault = openVault(store, dir, { TANDEM_MASTER_KEY: 'a'.repeat(64) });
+    await vault.set('OLD_SECRET', 'old');
+    mutations.push(vi.spyOn(vault, 'set'), vi.spyOn(vault, 'remove'));
     const extraRoutes = [
       ...insightRoutes({ store, plane, rerun, stream: { pollMs: 20 } }),
       ...accessRoutes({ store }),
+      ...secretRoutes({ vault: () => vault }),
     ];
     await start({ auth: fakeAuth(), extraRoutes });
     const routes = apiRoutes({ plane, extraRoutes, onShutdown: () => {} });
@@ -393,12 +403,14 @@ describe('API pipeline', () => {
     const notJson = await fetch(`${base}${API_PREFIX}/apply`, {
       method: 'POST',
       headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
-      body: '{nope',
+      body: '{"value": hunter2}',
     });
-    expect([notJson.status, ((await notJson.json()) as { code: string }).code]).toEqual([
-      400,
-      'TANDEM_BAD_REQUEST',
-    ]);
+    const problem = (await notJson.json()) as { code: string; detail: string };
+    expect([notJson.status, problem.code]).toEqual([400, 'TANDEM_BAD_REQUEST']);
+    // The detail goes to the audit log: it never quotes the body (which may hold a secret).
+    expect(problem.detail).toMatch(/^request body is not valid JSON/);
+    expect(problem.detail).not.toContain('hunter2');
+    expect(JSON.stringify(audit)).not.toContain('hunter2');
     const form = await fetch(`${base}${API_PREFIX}/apply`, {
       method: 'POST',
       headers: { authorization: 'Bearer admin', 'content-type': 'application/x-www-form-urlencoded' },

@@ -10,6 +10,7 @@ import type { AgentApi } from '../control/ports.js';
 import { planEnvironments } from '../delivery/environment-plan.js';
 import { TandemError } from '../errors.js';
 import { logger } from '../log/logger.js';
+import { openVault } from '../secrets/vault.js';
 import { openStore, stateDir } from '../store/open.js';
 import type { StoredEvent } from '../store/repositories/events.js';
 import type { Store } from '../store/store.js';
@@ -17,6 +18,7 @@ import { createApiServer } from './api-server.js';
 import { createAuditLog, createRequestAuth, ensureLocalToken } from './auth/index.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { insightRoutes } from './routes/insight-routes.js';
+import { secretRoutes } from './routes/secret-routes.js';
 import { readServerFileAt, removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { createStaticSite, defaultWebRoot } from './static.js';
 
@@ -115,7 +117,12 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
     plane,
     auth: createRequestAuth({ store, authEnabled }),
     audit: createAuditLog(store).record,
-    extraRoutes: [...accessRoutes({ store }), ...insightRoutes({ store, plane, agent, env: opts.env })],
+    extraRoutes: [
+      ...accessRoutes({ store }),
+      ...insightRoutes({ store, plane, agent, env: opts.env }),
+      // The vault the control plane reads for runs and deploys: same store, root and env.
+      ...secretRoutes({ vault: () => openVault(store, loaded.dir, opts.env) }),
+    ],
     fallback: (req, res) => site.handle(req, res),
     onShutdown: () => void stop(true),
   });
