@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { OverviewRow } from '../../web/src/api/types.js';
 import { coalesce } from '../../web/src/lib/coalesce.js';
+import { filterRows, needsAttention } from '../../web/src/lib/overview-filter.js';
 import { actionsForState, hasRole, visibleActions } from '../../web/src/lib/roles.js';
 import { hrefOf, parseRoute, type Route, safeNext } from '../../web/src/lib/routes.js';
 import { reconnectDelay, topicOf } from '../../web/src/lib/stream-topics.js';
@@ -181,5 +183,34 @@ describe('stream, theme and refresh helpers', () => {
     trigger.cancel();
     vi.advanceTimersByTime(1000);
     expect(fn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('overview filter (pure)', () => {
+  const row = (over: Partial<OverviewRow>): OverviewRow =>
+    ({
+      service: 'web',
+      environment: 'production',
+      owners: [],
+      health: 'healthy',
+      rollout: null,
+      firingAlerts: 0,
+      openIncidents: 0,
+      ...over,
+    }) as OverviewRow;
+
+  it('matches service, environment or owner, and keeps only the troubled when asked', () => {
+    const rows = [
+      row({ service: 'web' }),
+      row({ service: 'api', owners: ['payments'] }),
+      row({ service: 'worker', health: 'degraded' }),
+      row({ service: 'cron', rollout: { state: 'progressing', active: true } as OverviewRow['rollout'] }),
+      row({ service: 'mail', firingAlerts: 1 }),
+    ];
+    expect(filterRows(rows, 'PAY', false).map((r) => r.service)).toEqual(['api']);
+    expect(filterRows(rows, '', true).map((r) => r.service)).toEqual(['worker', 'cron', 'mail']);
+    expect(filterRows(rows, 'w', true).map((r) => r.service)).toEqual(['worker']);
+    expect(needsAttention(row({ openIncidents: 2 }))).toBe(true);
+    expect(needsAttention(row({}))).toBe(false);
   });
 });

@@ -268,6 +268,39 @@ describe.skipIf(noChromium !== '')(
       expect(errors).toEqual([]);
     }, 75_000);
 
+    it('gives a teammate a token and revokes it; stores a secret without ever showing it', async () => {
+      await page.getByTestId('nav-access').click();
+      await page.getByTestId('token-name').fill('alice');
+      await page.getByTestId('token-role').selectOption('operator');
+      await page.getByTestId('token-create').click();
+      const plaintext = (await page.getByTestId('token-plaintext').textContent())?.trim() ?? '';
+      expect(plaintext).toMatch(/^tdm_/);
+      const asAlice = () =>
+        fetch(new URL('/api/v1/session', t!.url), { headers: { authorization: `Bearer ${plaintext}` } });
+      expect((await (await asAlice()).json()) as unknown).toMatchObject({
+        principal: { name: 'alice', roles: expect.arrayContaining(['operator']) },
+      });
+      const row = page.getByTestId('token-row-alice');
+      await row.getByRole('button', { name: 'Revoke alice' }).click();
+      await page.getByTestId('revoke-confirm').click();
+      await row.waitFor({ state: 'detached' });
+      expect((await asAlice()).status).toBe(401);
+
+      await page.getByTestId('secret-name').fill('DEPLOY_TOKEN');
+      await page.getByTestId('secret-value').fill('s3cr3t-value');
+      await page.getByTestId('secret-save').click();
+      await page.getByTestId('secret-row-DEPLOY_TOKEN').waitFor();
+      await shot('access.png');
+      expect(await page.content()).not.toContain('s3cr3t-value');
+      const audit = await api<{ items: Array<{ action: string }> }>('/audit?limit=20');
+      expect(audit.items.map((a) => a.action)).toEqual(
+        expect.arrayContaining(['POST /api/v1/tokens', 'PUT /api/v1/secrets/:name']),
+      );
+      expect(JSON.stringify(audit)).not.toContain('s3cr3t-value');
+      expect(await sameDocument()).toBe(true);
+      expect(errors).toEqual([]);
+    }, 45_000);
+
     it('`tandem down` stops it all: no process of the test is left', async () => {
       await load?.stop();
       load = undefined;

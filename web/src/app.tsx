@@ -7,6 +7,7 @@ import { AppContext, type AppContextValue } from './context.js';
 import { navigate, useLocation } from './hooks.js';
 import { parseRoute, type Route } from './lib/routes.js';
 import { otherTheme, resolveTheme, THEME_KEY, type Theme } from './lib/theme.js';
+import { Access } from './pages/Access.js';
 import { Audit } from './pages/Audit.js';
 import { Login } from './pages/Login.js';
 import { NotFound } from './pages/NotFound.js';
@@ -120,6 +121,8 @@ function Page({ route }: { route: Route }) {
       );
     case 'audit':
       return <Audit />;
+    case 'access':
+      return <Access />;
     case 'login':
       return null;
     case 'not-found':
@@ -136,7 +139,8 @@ function sectionOf(route: Route): Section {
     case 'run':
       return 'pipelines';
     case 'audit':
-      return 'audit';
+    case 'access':
+      return route.name;
     default:
       return 'other';
   }

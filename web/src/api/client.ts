@@ -6,9 +6,12 @@
  */
 import {
   ApiProblem,
+  type CreatedToken,
   createApiClient,
+  type SecretInfo,
   type ApiClient as SharedClient,
   type StreamQuery,
+  type Token,
 } from '../../../src/client/index.js';
 import type { RolloutAction } from '../lib/roles.js';
 import {
@@ -50,7 +53,7 @@ export interface ClientOptions {
 
 export type ControlBody = { full?: boolean; reason?: string; to?: string };
 
-export type { StreamQuery };
+export type { CreatedToken, SecretInfo, StreamQuery, Token };
 
 export interface RerunOutcome {
   /** The new run's id; null when the release already existed and nothing ran again. */
@@ -79,6 +82,14 @@ export interface Client {
   metrics(q: { environment: string; service: string; from: string; step: string }): Promise<MetricPoint[]>;
   control(environment: string, action: RolloutAction, body?: ControlBody): Promise<unknown>;
   audit(q?: { limit?: number; cursor?: string | null }): Promise<Page<AuditRow>>;
+  /** Active tokens (admins). */
+  tokens(): Promise<{ items: Token[] }>;
+  createToken(request: { name: string; role: string }): Promise<CreatedToken>;
+  revokeToken(id: string): Promise<Token>;
+  /** Secret names (admins); values are write-only. */
+  secrets(): Promise<{ items: SecretInfo[] }>;
+  setSecret(name: string, value: string): Promise<{ name: string; updatedAt: string; created: boolean }>;
+  removeSecret(name: string): Promise<unknown>;
   streamUrl(q: StreamQuery): string;
 }
 
@@ -159,6 +170,12 @@ export function createClient(opts: ClientOptions): Client {
     metrics: async (q) => adaptMetrics(await api.metricsQuery(q)),
     control: (environment, action, body = {}) => CONTROL[action](api, environment, body),
     audit: async (q = {}) => adaptAudit(await api.audit(q)),
+    tokens: () => api.tokens({ limit: 500 }),
+    createToken: (request) => api.createToken(request),
+    revokeToken: (id) => api.revokeToken(id),
+    secrets: () => api.secrets(),
+    setSecret: (name, value) => api.setSecret(name, value),
+    removeSecret: (name) => api.removeSecret(name),
     streamUrl: (q) => api.streamUrl(q),
   };
 }

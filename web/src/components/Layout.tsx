@@ -5,7 +5,7 @@ import { canReadAudit } from '../lib/roles.js';
 import type { Theme } from '../lib/theme.js';
 import { Link } from './Link.js';
 
-export type Section = 'overview' | 'pipelines' | 'audit' | 'service' | 'other';
+export type Section = 'overview' | 'pipelines' | 'audit' | 'access' | 'service' | 'other';
 
 /** The frame of every page: skip link, header with navigation, who is logged in, theme, logout. */
 export function Layout(props: {
@@ -32,7 +32,12 @@ export function Layout(props: {
   const nav: Array<[Section, string, string]> = [
     ['overview', '/', 'Overview'],
     ['pipelines', '/pipelines', 'Pipelines'],
-    ...(canReadAudit(principal.roles) ? [['audit', '/audit', 'Audit log'] as [Section, string, string]] : []),
+    ...(canReadAudit(principal.roles)
+      ? ([
+          ['audit', '/audit', 'Audit log'],
+          ['access', '/access', 'Access'],
+        ] as Array<[Section, string, string]>)
+      : []),
   ];
   return (
     <>

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'run'; id: string; job: string | null }
   | { name: 'service'; service: string; environment: string | null; range: string | null }
   | { name: 'audit' }
+  | { name: 'access' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search = ''): Route {
@@ -28,6 +29,7 @@ export function parseRoute(pathname: string, search = ''): Route {
   if (a === 'services' && b !== undefined && rest.length === 0)
     return { name: 'service', service: b, environment: q.get('environment'), range: q.get('range') };
   if (a === 'audit' && b === undefined) return { name: 'audit' };
+  if (a === 'access' && b === undefined) return { name: 'access' };
   return { name: 'not-found', path: pathname };
 }
 
@@ -52,6 +54,8 @@ export function hrefOf(route: Route): string {
     }
     case 'audit':
       return '/audit';
+    case 'access':
+      return '/access';
     case 'not-found':
       return route.path;
   }

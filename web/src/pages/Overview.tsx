@@ -8,6 +8,7 @@ import { useApp } from '../context.js';
 import { useResource, useStream } from '../hooks.js';
 import { coalesce } from '../lib/coalesce.js';
 import { formatMs, formatPercent, formatRate, NO_DATA } from '../lib/format.js';
+import { filterRows, ROWS_SHOWN } from '../lib/overview-filter.js';
 import { hrefOf } from '../lib/routes.js';
 
 /** Every service × environment on one screen, refreshed live. */
@@ -18,19 +19,14 @@ export function Overview() {
   useEffect(() => refresh.cancel, [refresh]);
   const stream = useStream(client.streamUrl({ topics: ['events'] }), { onEvent: refresh });
   const [filter, setFilter] = useState('');
+  const [attentionOnly, setAttentionOnly] = useState(false);
+  const [limit, setLimit] = useState(ROWS_SHOWN);
 
-  const shown = useMemo(() => {
-    const f = filter.trim().toLowerCase();
-    const all = rows.data ?? [];
-    return f === ''
-      ? all
-      : all.filter(
-          (r) =>
-            r.service.toLowerCase().includes(f) ||
-            r.environment.toLowerCase().includes(f) ||
-            r.owners.some((o) => o.toLowerCase().includes(f)),
-        );
-  }, [rows.data, filter]);
+  const matching = useMemo(
+    () => filterRows(rows.data ?? [], filter, attentionOnly),
+    [rows.data, filter, attentionOnly],
+  );
+  const shown = matching.length > limit ? matching.slice(0, limit) : matching;
   const counts = useMemo(() => summarise(rows.data ?? []), [rows.data]);
 
   return (
@@ -58,16 +54,33 @@ export function Overview() {
           </li>
         </ul>
       )}
-      <label class="field inline">
-        Filter
-        <input
-          type="search"
-          value={filter}
-          placeholder="service, environment or owner"
-          onInput={(e) => setFilter(e.currentTarget.value)}
-          data-testid="overview-filter"
-        />
-      </label>
+      <div class="inline-form">
+        <label class="field inline">
+          Filter
+          <input
+            type="search"
+            value={filter}
+            placeholder="service, environment or owner"
+            onInput={(e) => {
+              setFilter(e.currentTarget.value);
+              setLimit(ROWS_SHOWN);
+            }}
+            data-testid="overview-filter"
+          />
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={attentionOnly}
+            onChange={(e) => {
+              setAttentionOnly(e.currentTarget.checked);
+              setLimit(ROWS_SHOWN);
+            }}
+            data-testid="overview-attention"
+          />
+          Needs attention only
+        </label>
+      </div>
       {rows.error !== undefined && <ErrorBox error={rows.error} onRetry={rows.reload} />}
       {rows.data === undefined && rows.error === undefined && <p class="muted">Loading…</p>}
       {rows.data !== undefined && rows.data.length === 0 && (
@@ -110,6 +123,18 @@ export function Overview() {
             </tbody>
           </table>
         </div>
+      )}
+      {rows.data !== undefined && rows.data.length > 0 && matching.length === 0 && (
+        <p class="empty">Nothing matches{attentionOnly ? ': every service is healthy and steady' : ''}.</p>
+      )}
+      {matching.length > shown.length && (
+        <p class="more" data-testid="overview-more">
+          Showing {shown.length} of {matching.length}.{' '}
+          <button type="button" onClick={() => setLimit((l) => l + ROWS_SHOWN * 5)}>
+            Show {Math.min(ROWS_SHOWN * 5, matching.length - shown.length)} more
+          </button>{' '}
+          <span class="muted small">or narrow it with the filter</span>
+        </p>
       )}
     </>
   );

@@ -1,0 +1,295 @@
+import { useState } from 'preact/hooks';
+import type { Token } from '../api/client.js';
+import { Badge } from '../components/Badge.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { useApp } from '../context.js';
+import { useResource } from '../hooks.js';
+import { formatDateTime, NO_DATA } from '../lib/format.js';
+import { ROLES } from '../lib/roles.js';
+
+const SECRET_REF = '$' + '{{ secrets.NAME }}';
+
+/** Tokens and secrets (admins): what `tandem token` and `tandem secret` do, in the browser. */
+export function Access() {
+  return (
+    <>
+      <div class="page-head">
+        <h1>Access</h1>
+      </div>
+      <Tokens />
+      <Secrets />
+    </>
+  );
+}
+
+function Tokens() {
+  const { client, announce } = useApp();
+  const list = useResource(() => client.tokens(), []);
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<string>('viewer');
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const out = await client.createToken({ name: name.trim(), role });
+      setCreated({ name: out.name, token: out.token });
+      setName('');
+      announce(`Token ${out.name} created: copy it now, it is not shown again`);
+      list.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  const revoke = async (t: Token) => {
+    setError(null);
+    try {
+      await client.revokeToken(t.id);
+      setConfirming(null);
+      announce(`Token ${t.name} revoked: its sessions ended`);
+      list.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+
+  return (
+    <section aria-labelledby="tokens-title">
+      <h2 id="tokens-title">Tokens</h2>
+      <form class="inline-form" onSubmit={create} data-testid="token-form">
+        <label class="field">
+          Name
+          <input
+            type="text"
+            value={name}
+            required
+            maxLength={64}
+            placeholder="ci-deploy"
+            onInput={(e) => setName(e.currentTarget.value)}
+            data-testid="token-name"
+          />
+        </label>
+        <label class="field">
+          Role
+          <select value={role} onChange={(e) => setRole(e.currentTarget.value)} data-testid="token-role">
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="primary" data-testid="token-create">
+          Create token
+        </button>
+      </form>
+      {created !== null && (
+        <div class="notice" role="status" data-testid="token-created">
+          <p>
+            Token <strong>{created.name}</strong>: copy it now, it is not shown again (only its hash is kept).
+          </p>
+          <code class="secret-value" data-testid="token-plaintext">
+            {created.token}
+          </code>{' '}
+          <button type="button" onClick={() => setCreated(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      {error !== null && <ErrorBox error={error} />}
+      {list.error !== undefined && <ErrorBox error={list.error} onRetry={list.reload} />}
+      {list.data !== undefined && list.data.items.length === 0 && <p class="empty">No active tokens.</p>}
+      {list.data !== undefined && list.data.items.length > 0 && (
+        <div class="table-scroll">
+          <table class="grid-table" data-testid="tokens-table">
+            <caption class="sr-only">Active API tokens</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Token</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((t) => (
+                <tr key={t.id} data-testid={`token-row-${t.name}`}>
+                  <th scope="row">{t.name}</th>
+                  <td>
+                    <Badge tone="neutral" text={t.role} />
+                  </td>
+                  <td>
+                    <code>{t.prefix}</code>
+                  </td>
+                  <td>
+                    {formatDateTime(Date.parse(t.createdAt))}{' '}
+                    <span class="muted small">by {t.createdBy}</span>
+                  </td>
+                  <td>{t.lastUsedAt === null ? NO_DATA : formatDateTime(Date.parse(t.lastUsedAt))}</td>
+                  <td>
+                    {confirming === t.id ? (
+                      <span class="confirm-inline">
+                        <button
+                          type="button"
+                          class="danger"
+                          onClick={() => revoke(t)}
+                          data-testid="revoke-confirm"
+                        >
+                          Revoke {t.name}
+                        </button>{' '}
+                        <button type="button" onClick={() => setConfirming(null)}>
+                          Cancel
+                        </button>
+                      </span>
+                    ) : (
+                      <button
+                        type="button"
+                        onClick={() => setConfirming(t.id)}
+                        aria-label={`Revoke ${t.name}`}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Secrets() {
+  const { client, announce } = useApp();
+  const list = useResource(() => client.secrets(), []);
+  const [name, setName] = useState('');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const out = await client.setSecret(name.trim(), value);
+      setName('');
+      setValue('');
+      announce(`Secret ${out.name} ${out.created ? 'stored' : 'replaced'}`);
+      list.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  const remove = async (secret: string) => {
+    setError(null);
+    try {
+      await client.removeSecret(secret);
+      setConfirming(null);
+      announce(`Secret ${secret} removed`);
+      list.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+
+  return (
+    <section aria-labelledby="secrets-title">
+      <h2 id="secrets-title">Secrets</h2>
+      <p class="muted">
+        Used in tandem.yaml as <code>{SECRET_REF}</code>; stored encrypted, masked in every log, and never
+        shown again.
+      </p>
+      <form class="inline-form" onSubmit={save} data-testid="secret-form">
+        <label class="field">
+          Name
+          <input
+            type="text"
+            value={name}
+            required
+            pattern="[A-Za-z_][A-Za-z0-9_]*"
+            placeholder="DATABASE_URL"
+            onInput={(e) => setName(e.currentTarget.value)}
+            data-testid="secret-name"
+          />
+        </label>
+        <label class="field">
+          Value
+          <input
+            type="password"
+            value={value}
+            required
+            autoComplete="off"
+            onInput={(e) => setValue(e.currentTarget.value)}
+            data-testid="secret-value"
+          />
+        </label>
+        <button type="submit" class="primary" data-testid="secret-save">
+          Store secret
+        </button>
+      </form>
+      {error !== null && <ErrorBox error={error} />}
+      {list.error !== undefined && <ErrorBox error={list.error} onRetry={list.reload} />}
+      {list.data !== undefined && list.data.items.length === 0 && <p class="empty">No secrets yet.</p>}
+      {list.data !== undefined && list.data.items.length > 0 && (
+        <div class="table-scroll">
+          <table class="grid-table" data-testid="secrets-table">
+            <caption class="sr-only">Secrets (names only)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Updated</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((s) => (
+                <tr key={s.name} data-testid={`secret-row-${s.name}`}>
+                  <th scope="row">
+                    <code>{s.name}</code>
+                  </th>
+                  <td>{formatDateTime(Date.parse(s.updatedAt))}</td>
+                  <td>
+                    {confirming === s.name ? (
+                      <span class="confirm-inline">
+                        <button
+                          type="button"
+                          class="danger"
+                          onClick={() => remove(s.name)}
+                          data-testid="remove-confirm"
+                        >
+                          Remove {s.name}
+                        </button>{' '}
+                        <button type="button" onClick={() => setConfirming(null)}>
+                          Cancel
+                        </button>
+                      </span>
+                    ) : (
+                      <button
+                        type="button"
+                        onClick={() => setConfirming(s.name)}
+                        aria-label={`Remove ${s.name}`}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
