@@ -157,6 +157,8 @@ export interface ApiClient {
   runs(page?: PageRequest): Promise<RunPage>;
   run(id: string): Promise<RunDetail>;
   rerun(id: string): Promise<RerunResult>;
+  /** Runs the pipeline of a ref (HEAD by default) by building a release of its commit. */
+  startRun(ref?: string): Promise<RerunResult>;
   /** The tail of a job's log, or what follows `offset`. */
   jobLog(runId: string, job: string, opts?: { offset?: number; limit?: number }): Promise<JobLog>;
   tokens(opts?: PageRequest & { all?: boolean }): Promise<Page<Token>>;
@@ -283,6 +285,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     runs: (page = {}) => get('/runs', { ...page }),
     run: (id) => get(`/runs/${enc(id)}`),
     rerun: (id) => post(`/runs/${enc(id)}/rerun`),
+    startRun: (ref) => post('/runs', ref === undefined ? {} : { ref }),
     jobLog: (runId, job, o = {}) => get(`/runs/${enc(runId)}/jobs/${enc(job)}/log`, { ...o }),
     tokens: (o = {}) => get('/tokens', { limit: o.limit, cursor: o.cursor, all: o.all ? 1 : undefined }),
     createToken: (body) => post('/tokens', body),

@@ -7,7 +7,7 @@ import type { createRelease, Release } from '../release/create-release.js';
 import { releaseProjectDir } from '../release/layout.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { createRerun, listRunViews, needsFromConfig, runDetail } from './runs-view.js';
+import { createRerun, createStartRun, listRunViews, needsFromConfig, runDetail } from './runs-view.js';
 
 const PIPELINE = `project: shop
 pipeline:
@@ -223,7 +223,7 @@ describe('re-run', () => {
     expect(again).toBe('answered');
   });
 
-  it('says when the commit is released already, and refuses what cannot be re-run', async () => {
+  it('starting a released commit reuses its release, a re-run builds again; refuses what cannot run', async () => {
     await seedRun('run-1', 0);
     await seedRun('run-2', 5, null);
     const build: Build = async (opts) => ({
@@ -242,13 +242,27 @@ describe('re-run', () => {
       projectDir: '',
       reused: true,
     });
-    const rerun = createRerun({ store, ...location(), env: {}, build });
+    const calls: Array<Parameters<Build>[0]> = [];
+    const recorded: Build = (opts) => {
+      calls.push(opts);
+      return build(opts);
+    };
+    // Starting a ref whose commit is released already reuses the release: nothing runs.
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    const start = createStartRun({ store, ...location(), env: cliEnv(), build: recorded });
+    expect(await start('HEAD')).toMatchObject({ status: 'reused', commit: head, release: 'r9-c0ffee1' });
+    expect(calls[0]).toMatchObject({ ref: head, rebuild: false });
+    await expect(start('no-such-branch')).rejects.toMatchObject({ status: 404, code: 'TANDEM_BAD_REF' });
+    await expect(start('--upload-pack=x')).rejects.toMatchObject({ status: 400, code: 'TANDEM_BAD_REF' });
+    // A re-run asks for a new release even then (the fake build answers as if reused).
+    const rerun = createRerun({ store, ...location(), env: {}, build: recorded });
     expect(await rerun('run-1')).toEqual({
       status: 'reused',
       commit: 'c0ffee1234',
       release: 'r9-c0ffee1',
       runId: 'run-0',
     });
+    expect(calls[1]).toMatchObject({ ref: 'c0ffee1234', rebuild: true });
     await expect(rerun('missing')).rejects.toMatchObject({ status: 404, code: 'TANDEM_RUN_NOT_FOUND' });
     await expect(rerun('run-2')).rejects.toMatchObject({ status: 409, code: 'TANDEM_RUN_NO_COMMIT' });
     const failing = createRerun({

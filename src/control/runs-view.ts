@@ -1,5 +1,5 @@
 /**
- * Pipeline runs for the dashboard (GET /runs, GET /runs/:id, POST /runs/:id/rerun): runs with
+ * Pipeline runs for the dashboard (GET /runs, GET /runs/:id, POST /runs, POST /runs/:id/rerun): runs with
  * their jobs as a DAG (needs, status, cached and skipped reasons, durations).
  *
  * The store keeps each job's result but not its `needs`, so the edges are read from the
@@ -7,17 +7,19 @@
  * release, any other run from the project's current tandem.yaml (`needsFrom` says which;
  * a job no longer in it has `needs: null`).
  *
- * Re-run: the control plane has no "run the pipeline" operation — a deploy builds a release,
- * which runs the pipeline of its commit. So a re-run builds a release of the run's commit
- * (src/release/create-release.ts) with the current config: the pipeline runs again in a clean
- * checkout of that commit (the job cache still applies). When a ready release of that commit
- * and config already exists, nothing runs again (`status: 'reused'`): it is green already.
+ * Running a pipeline on the control plane means building a release (a deploy builds one,
+ * which runs the pipeline of its commit in a clean checkout; src/release/create-release.ts).
+ * A re-run builds a new release of the run's commit with the current config, so the pipeline
+ * runs again even when the commit is released already (the job cache still applies). Starting
+ * the pipeline of a ref reuses a ready release of that commit and config (`status: 'reused'`:
+ * it is green already), as a deploy would.
  */
 import { ApiError } from '../agent/http-io.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { logger } from '../log/logger.js';
 import { createRelease } from '../release/create-release.js';
+import { git } from '../release/git.js';
 import { releaseProjectDir } from '../release/layout.js';
 import type { StoredJobStatus, StoredRunStatus } from '../store/database.js';
 import type { StoredAttempt } from '../store/repositories/runs.js';
@@ -296,33 +298,66 @@ export interface RerunDeps extends ProjectLocation {
 }
 
 export type Rerun = (runId: string) => Promise<RerunResult>;
+/** Starts the pipeline of a git ref (a branch, tag or commit; HEAD by default). */
+export type StartRun = (ref?: string) => Promise<RerunResult>;
 
 /**
- * Re-runs a pipeline run by building a release of its commit (see the file comment). Answers
- * once the new run is recorded (so the caller can follow it) or the build ended; the build goes
- * on in the background. One re-run per commit at a time.
+ * Re-runs a pipeline run by building a new release of its commit (see the file comment): the
+ * pipeline runs again even when a release of the commit exists (cached jobs replay from the
+ * cache). Answers once the new run is recorded (so the caller can follow it) or the build
+ * ended; the build goes on in the background. One build per commit at a time.
  */
 export function createRerun(deps: RerunDeps): Rerun {
-  const building = new Set<string>();
-  const startTimeoutMs = deps.startTimeoutMs ?? 15_000;
-  const build = deps.build ?? createRelease;
+  const launch = launcher(deps);
   return async (runId) => {
-    const { store } = deps;
-    const run = await store.runs.getRun(runId);
+    const run = await deps.store.runs.getRun(runId);
     if (run === undefined) throw new ApiError(404, 'TANDEM_RUN_NOT_FOUND', `no pipeline run "${runId}"`);
-    const commit = run.commit;
-    if (commit === null) {
+    if (run.commit === null) {
       throw new ApiError(
         409,
         'TANDEM_RUN_NO_COMMIT',
         `run ${runId} ran outside a git commit, so it cannot be re-run here; run \`tandem run\` in the project instead`,
       );
     }
+    return launch(run.commit, { rebuild: true, what: `run ${runId}` });
+  };
+}
+
+/**
+ * Runs the pipeline of a ref by building a release of its commit; a ready release of the same
+ * commit and config is reused (status `reused`: nothing ran), as `tandem deploy` would reuse it.
+ */
+export function createStartRun(deps: RerunDeps): StartRun {
+  const launch = launcher(deps);
+  return async (ref = 'HEAD') => {
+    if (ref === '' || ref.startsWith('-')) {
+      throw new ApiError(400, 'TANDEM_BAD_REF', `"${ref}" is not a git revision`);
+    }
+    const resolved = await git(deps.root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], deps.env);
+    if (!resolved.ok || resolved.stdout.trim() === '') {
+      throw new ApiError(
+        404,
+        'TANDEM_BAD_REF',
+        `"${ref}" names no commit of the project's repository (a branch, tag or commit id)`,
+      );
+    }
+    return launch(resolved.stdout.trim(), { rebuild: false, what: ref });
+  };
+}
+
+type Launch = (commit: string, opts: { rebuild: boolean; what: string }) => Promise<RerunResult>;
+
+function launcher(deps: RerunDeps): Launch {
+  const building = new Set<string>();
+  const startTimeoutMs = deps.startTimeoutMs ?? 15_000;
+  const build = deps.build ?? createRelease;
+  return async (commit, opts) => {
+    const { store } = deps;
     if (building.has(commit)) {
       throw new ApiError(
         409,
         'TANDEM_RERUN_IN_PROGRESS',
-        `commit ${commit.slice(0, 7)} is being re-run already; follow it in the runs list`,
+        `commit ${commit.slice(0, 7)} is being built already; follow it in the runs list`,
       );
     }
     const loaded = await loadConfig({ cwd: deps.root, config: deps.configFile });
@@ -338,7 +373,8 @@ export function createRerun(deps: RerunDeps): Rerun {
       store,
       env: deps.env,
       signal: new AbortController().signal,
-      onProgress: (line) => logger().info({ run: runId, commit }, line),
+      rebuild: opts.rebuild,
+      onProgress: (line) => logger().info({ what: opts.what, commit }, line),
     }).finally(() => building.delete(commit));
     const finished = done.then(
       (r): RerunResult => ({
@@ -351,7 +387,7 @@ export function createRerun(deps: RerunDeps): Rerun {
     let answered = false;
     // A failure before the answer is the answer; one after it is only in the log (and the run).
     finished.catch((err: unknown) => {
-      if (answered) logger().warn({ err, run: runId, commit }, 're-run: the release build failed');
+      if (answered) logger().warn({ err, what: opts.what, commit }, 'pipeline: the release build failed');
     });
     const started = waitForStart(store, commit, since, startTimeoutMs);
     try {

@@ -29,6 +29,8 @@ export interface CreateReleaseOptions {
   onProgress?: (line: string) => void;
   /** Jobs at once in the release's pipeline; the number of CPUs by default. */
   concurrency?: number;
+  /** Build a new release even when a ready one of the same commit and config exists (a re-run). */
+  rebuild?: boolean;
 }
 
 export interface Release extends StoredRelease {
@@ -77,7 +79,9 @@ export async function createRelease(opts: CreateReleaseOptions): Promise<Release
     );
   }
 
-  const existing = await store.releases.findReadyByCommitAndConfig(commit, opts.configSnapshot);
+  const existing = opts.rebuild
+    ? undefined
+    : await store.releases.findReadyByCommitAndConfig(commit, opts.configSnapshot);
   if (existing) {
     const dir = releaseProjectDir(opts.stateRoot, existing);
     if (existsSync(dir)) {

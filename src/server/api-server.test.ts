@@ -108,6 +108,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /runs/:id': { path: '/runs/run-1' },
   'GET /runs/:id/jobs/:job/log': { path: '/runs/run-1/jobs/build/log?limit=1024' },
   'POST /runs/:id/rerun': { path: '/runs/run-1/rerun' },
+  'POST /runs': { path: '/runs', body: { ref: 'main' } },
   // An unknown run is refused before the stream starts (a 200 stream would never end).
   'GET /stream': { path: '/stream?topics=joblog&run=run-9&job=build' },
   // Sessions, tokens and the audit log (access-routes.ts); the login's token is set by the test.
@@ -240,6 +241,13 @@ describe('API route × role matrix', () => {
       release: null,
       runId: null,
     }));
+    const startRun = vi.fn(async () => ({
+      status: 'started' as const,
+      commit: 'abc',
+      release: null,
+      runId: null,
+    }));
+    mutations.push(startRun);
     mutations.push(rerun);
     await store.runs.runStarted({
       id: 'run-1',
@@ -262,7 +270,7 @@ describe('API route × role matrix', () => {
     await vault.set('OLD_SECRET', 'old');
     mutations.push(vi.spyOn(vault, 'set'), vi.spyOn(vault, 'remove'));
     const extraRoutes = [
-      ...insightRoutes({ store, plane, rerun, stream: { pollMs: 20 } }),
+      ...insightRoutes({ store, plane, rerun, startRun, stream: { pollMs: 20 } }),
       ...accessRoutes({ store }),
       ...secretRoutes({ vault: () => vault }),
     ];

@@ -268,6 +268,25 @@ describe.skipIf(noChromium !== '')(
       expect(errors).toEqual([]);
     }, 75_000);
 
+    it('re-runs a run (a new run, even of a released commit) and starts the pipeline of a ref', async () => {
+      await page.getByTestId('nav-pipelines').click();
+      const newest = page.locator('[data-testid^=run-row-]').first();
+      const before = await newest.getAttribute('data-testid');
+      await newest.getByRole('link').click();
+      await page.getByTestId('rerun').click();
+      await page.waitForURL((url) => !url.pathname.endsWith((before ?? '').replace('run-row-', '')));
+      await page.getByTestId('run-status').filter({ hasText: 'passed' }).waitFor({ timeout: 30_000 });
+      // HEAD's release is ready already: starting it again reuses it, and says so.
+      await page.getByTestId('nav-pipelines').click();
+      await page.getByTestId('start-run-ref').fill('HEAD');
+      await page.getByTestId('start-run').click();
+      await expect
+        .poll(() => page.getByTestId('announcer').textContent(), { timeout: 20_000 })
+        .toMatch(/exists already/);
+      expect(await sameDocument()).toBe(true);
+      expect(errors).toEqual([]);
+    }, 60_000);
+
     it('gives a teammate a token and revokes it; stores a secret without ever showing it', async () => {
       await page.getByTestId('nav-access').click();
       await page.getByTestId('token-name').fill('alice');

@@ -87,11 +87,16 @@ function route(routes: RouteDef[], method: string, path: string): RouteDef {
 }
 
 /** Calls a handler as the pipeline would: the query validated by the route's schema. */
-async function call(r: RouteDef, params: Record<string, string> = {}, rawQuery: Record<string, string> = {}) {
+async function call(
+  r: RouteDef,
+  params: Record<string, string> = {},
+  rawQuery: Record<string, string> = {},
+  rawBody: unknown = undefined,
+) {
   const ctx: RouteContext = {
     params,
     query: r.query === undefined ? rawQuery : r.query.parse(rawQuery),
-    body: undefined,
+    body: r.body === undefined ? rawBody : r.body.parse(rawBody),
     principal: viewer,
     req: {} as IncomingMessage,
     res: {} as ServerResponse,
@@ -140,6 +145,7 @@ describe('insight routes', () => {
       'GET /overview viewer',
       'GET /services/:service/timeline viewer',
       'GET /runs viewer',
+      'POST /runs developer',
       'GET /runs/:id viewer',
       'GET /runs/:id/jobs/:job/log viewer',
       'POST /runs/:id/rerun developer',
@@ -285,6 +291,26 @@ describe('insight routes', () => {
       body: { status: 'started', commit: 'abc1234', release: 'r2-abc1234', runId: 'run-2' },
     });
     expect(asked).toEqual(['run-1']);
+  });
+
+  it('starts the pipeline of a ref through the injected starter; HEAD when none is given', async () => {
+    const asked: Array<string | undefined> = [];
+    const routes = insightRoutes({
+      ...deps(),
+      startRun: async (ref) => {
+        asked.push(ref);
+        return { status: 'started', commit: 'abc1234', release: 'r3-abc1234', runId: 'run-3' };
+      },
+    });
+    const start = route(routes, 'POST', '/runs');
+    expect(await call(start, {}, {}, { ref: ' main ' })).toMatchObject({
+      status: 202,
+      body: { runId: 'run-3' },
+    });
+    await call(start, {}, {}, {});
+    expect(asked).toEqual(['main', undefined]);
+    expect(() => start.body?.parse({ ref: '' })).toThrow();
+    expect(() => start.body?.parse({ branch: 'main' })).toThrow();
   });
 
   it('parses the stream query: topics, type prefixes, afterId', () => {

@@ -16,6 +16,7 @@ import { TrafficCache } from '../../control/overview-traffic.js';
 import type { AgentApi } from '../../control/ports.js';
 import {
   createRerun,
+  createStartRun,
   listRunViews,
   MAX_RUNS_LIMIT,
   type ProjectLocation,
@@ -24,6 +25,7 @@ import {
   type RunDetail,
   type RunPage,
   runDetail,
+  type StartRun,
 } from '../../control/runs-view.js';
 import { MAX_TIMELINE_LIMIT, serviceTimeline, type TimelinePage } from '../../control/timeline.js';
 import type { EnvironmentPlan } from '../../delivery/environment-plan.js';
@@ -45,6 +47,8 @@ export interface InsightDeps {
   traffic?: Pick<TrafficCache, 'read'>;
   /** Replaces the re-run (tests). */
   rerun?: Rerun;
+  /** Replaces starting a ref's pipeline (tests). */
+  startRun?: StartRun;
   /** Stream timings (tests: short heartbeats). */
   stream?: { pollMs?: number; heartbeatMs?: number };
 }
@@ -304,20 +308,30 @@ const rerunResponse: z.ZodType<RerunResult> = z.object({
   runId: nullableString,
 });
 
+export const startRunBody = z.strictObject({
+  ref: z
+    .string()
+    .trim()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('a branch, tag or commit of the project’s repository; HEAD by default'),
+});
+
 export function insightRoutes(deps: InsightDeps): RouteDef[] {
   const { store, plane } = deps;
-  const rerun =
-    deps.rerun ??
-    createRerun({
-      store,
-      get root() {
-        return plane.root;
-      },
-      get configFile() {
-        return plane.configFile;
-      },
-      env: deps.env ?? process.env,
-    });
+  const launch = {
+    store,
+    get root() {
+      return plane.root;
+    },
+    get configFile() {
+      return plane.configFile;
+    },
+    env: deps.env ?? process.env,
+  };
+  const rerun = deps.rerun ?? createRerun(launch);
+  const startRun = deps.startRun ?? createStartRun(launch);
   // Per-service metric windows are refreshed in the background, not read per request.
   const traffic = deps.traffic ?? new TrafficCache({ metrics: () => plane.metrics() });
   const overviews = new OverviewModel(store, plane);
@@ -376,6 +390,18 @@ export function insightRoutes(deps: InsightDeps): RouteDef[] {
           cursor: query.cursor,
         }),
       }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/runs',
+      summary:
+        'Run the pipeline of a ref: builds a release of its commit (reused when one is ready: nothing runs)',
+      tag: 'pipelines',
+      role: 'developer',
+      status: 202,
+      body: startRunBody,
+      response: rerunResponse,
+      handler: async ({ body }) => ({ status: 202, body: await startRun(body.ref) }),
     }),
     defineRoute({
       method: 'GET',

@@ -77,6 +77,8 @@ export interface Client {
   runs(q?: { limit?: number; cursor?: string | null }): Promise<Page<RunSummary>>;
   run(id: string): Promise<Run>;
   rerun(id: string): Promise<RerunOutcome>;
+  /** Runs the pipeline of a ref (HEAD by default). */
+  startRun(ref?: string): Promise<RerunOutcome>;
   /** The tail of a job's log, or what follows `offset`. */
   jobLog(runId: string, job: string, q?: { offset?: number }): Promise<JobLogSlice>;
   metrics(q: { environment: string; service: string; from: string; step: string }): Promise<MetricPoint[]>;
@@ -164,6 +166,10 @@ export function createClient(opts: ClientOptions): Client {
     },
     async rerun(id) {
       const out = await api.rerun(id);
+      return { runId: out.runId, status: out.status, release: out.release };
+    },
+    async startRun(ref) {
+      const out = await api.startRun(ref);
       return { runId: out.runId, status: out.status, release: out.release };
     },
     jobLog: async (runId, job, q = {}) => adaptJobLog(await api.jobLog(runId, job, q)),

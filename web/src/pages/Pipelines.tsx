@@ -5,16 +5,17 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { Link } from '../components/Link.js';
 import { StreamIndicator } from '../components/StreamIndicator.js';
 import { useApp } from '../context.js';
-import { useNow, useResource, useStream } from '../hooks.js';
+import { navigate, useNow, useResource, useStream } from '../hooks.js';
 import { coalesce } from '../lib/coalesce.js';
 import { formatDateTime, formatDuration, formatRelative, NO_DATA, shortSha } from '../lib/format.js';
+import { canRerun } from '../lib/roles.js';
 import { hrefOf } from '../lib/routes.js';
 
 const PAGE = 30;
 
 /** Pipeline runs, newest first; new runs and finished ones appear live. */
 export function Pipelines() {
-  const { client } = useApp();
+  const { client, session } = useApp();
   const now = useNow();
   const first = useResource(() => client.runs({ limit: PAGE }), []);
   const [older, setOlder] = useState<RunSummary[]>([]);
@@ -51,6 +52,7 @@ export function Pipelines() {
         <h1>Pipelines</h1>
         <StreamIndicator state={stream} />
       </div>
+      {canRerun(session.principal.roles) && <StartRun />}
       {first.error !== undefined && <ErrorBox error={first.error} onRetry={first.reload} />}
       {first.data === undefined && first.error === undefined && <p class="muted">Loading…</p>}
       {first.data !== undefined && items.length === 0 && (
@@ -118,5 +120,53 @@ export function Pipelines() {
         </button>
       )}
     </>
+  );
+}
+
+/** Runs the pipeline of a branch, tag or commit (developers): a release of it is built. */
+function StartRun() {
+  const { client, announce } = useApp();
+  const [ref, setRef] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | null>(null);
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await client.startRun(ref.trim() === '' ? undefined : ref.trim());
+      if (out.runId !== null && out.status === 'started') {
+        announce(`Started run ${out.runId}`);
+        navigate(hrefOf({ name: 'run', id: out.runId, job: null }));
+      } else {
+        announce(
+          out.status === 'reused'
+            ? `Release ${out.release ?? ''} of this commit exists already: it passed, nothing ran again`
+            : 'The pipeline started',
+        );
+      }
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="inline-form" onSubmit={start} data-testid="start-run-form">
+      <label class="field inline">
+        Ref
+        <input
+          type="text"
+          value={ref}
+          placeholder="HEAD (or a branch, tag, commit)"
+          onInput={(e) => setRef(e.currentTarget.value)}
+          data-testid="start-run-ref"
+        />
+      </label>
+      <button type="submit" class="primary" disabled={busy} data-testid="start-run">
+        {busy ? 'Starting…' : 'Run pipeline'}
+      </button>
+      {error !== null && <ErrorBox error={error} />}
+    </form>
   );
 }
