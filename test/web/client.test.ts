@@ -132,6 +132,22 @@ describe('the dashboard API client (against a fake /api/v1 on 127.0.0.1)', () =>
     );
   });
 
+  it('answers the first overview from a prefetch made during the session check; a failed one is forgotten', async () => {
+    const jar = browserFetch(api.url);
+    const client = createClient({ fetch: jar });
+    const count = () => api.requests.filter((r) => r.path === '/overview').length;
+    const before = count();
+    client.prefetchOverview(); // not logged in yet: a 401
+    await new Promise((r) => setTimeout(r, 100));
+    await client.login('tdm_fake');
+    expect((await client.overview()).length).toBeGreaterThan(0);
+    expect(count()).toBe(before + 2); // the failed prefetch was not reused
+    client.prefetchOverview();
+    const rows = await client.overview();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(count()).toBe(before + 3); // one request for the prefetch and the page's read
+  });
+
   it('builds stream URLs', () => {
     const client = createClient({ fetch });
     expect(client.streamUrl({ topics: ['events'], environment: 'production', service: 'web' })).toBe(

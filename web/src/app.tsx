@@ -42,6 +42,10 @@ export function App() {
     client.session().then(setSession, (err: Error) => setBootError(err));
   }, [client]);
   useEffect(check, [check]);
+  // The overview is the usual first page: ask for it alongside the session check, not after it.
+  useEffect(() => {
+    if (location.pathname === '/') client.prefetchOverview();
+  }, [client]);
 
   const [theme, setTheme] = useTheme();
   const [announcement, setAnnouncement] = useState('');
