@@ -20,15 +20,14 @@ import { loadConfig } from '../src/config/load.js';
 import { ControlPlane } from '../src/control/control-plane.js';
 import { FakeAgent } from '../src/control/fake-agent.js';
 import { openSqliteMetricsStore } from '../src/observe/metrics/sqlite/index.js';
-import type { MetricsStore, Sample } from '../src/observe/metrics/types.js';
-import { LATENCY_BUCKETS_MS } from '../src/proxy/types.js';
+import type { MetricsStore } from '../src/observe/metrics/types.js';
 import { createApiServer } from '../src/server/api-server.js';
 import { createAuditLog, createRequestAuth } from '../src/server/auth/index.js';
 import { accessRoutes } from '../src/server/routes/access-routes.js';
 import { insightRoutes } from '../src/server/routes/insight-routes.js';
 import { createStaticSite } from '../src/server/static.js';
 import { openStore, stateDir } from '../src/store/open.js';
-import { seedConfig, seedMetrics, seedStore } from './lib-seed-store.js';
+import { seedConfig, seedMetrics, seedStore, trafficTick } from './lib-seed-store.js';
 
 const ENVIRONMENTS = ['staging', 'production'];
 
@@ -51,35 +50,7 @@ const TICK_MS = 10_000;
 
 /** One 10-second tick of traffic for every service aggregate (the shapes seedMetrics writes). */
 function writeTick(metrics: MetricsStore, names: readonly string[], at: number): void {
-  const buckets = LATENCY_BUCKETS_MS.length + 1;
-  const samples: Sample[] = [];
-  for (const environment of ENVIRONMENTS) {
-    for (const [i, service] of names.entries()) {
-      const requests = 100 + (i % 50) * 10;
-      const latency = new Array<number>(buckets).fill(0);
-      latency[2] = Math.floor(requests * 0.5);
-      latency[4] = Math.floor(requests * 0.45);
-      latency[6] = requests - (latency[2] as number) - (latency[4] as number);
-      samples.push({
-        environment,
-        service,
-        instance: '',
-        at,
-        intervalMs: TICK_MS,
-        revision: 'r1',
-        requests,
-        errors: i % 13 === 0 ? 3 : 0,
-        latency,
-        latencySumMs: requests * 12,
-        inflight: 2,
-        cpuSeconds: 0.5,
-        rssBytes: 64 * 1024 * 1024,
-        healthy: 2,
-        instances: 2,
-      });
-    }
-  }
-  metrics.write(samples);
+  metrics.write(trafficTick(names, ENVIRONMENTS, at));
 }
 
 async function main(): Promise<void> {

@@ -500,39 +500,44 @@ export function seedMetrics(
   environments: readonly string[],
   now: number,
 ): number {
-  const buckets = LATENCY_BUCKETS_MS.length + 1;
   let written = 0;
   for (let tick = 5; tick >= 0; tick--) {
-    const at = now - tick * 10_000;
-    const samples: Sample[] = [];
-    for (const environment of environments) {
-      for (const [i, service] of names.entries()) {
-        const requests = 100 + (i % 50) * 10;
-        const latency = new Array<number>(buckets).fill(0);
-        latency[2] = Math.floor(requests * 0.5);
-        latency[4] = Math.floor(requests * 0.45);
-        latency[6] = requests - (latency[2] as number) - (latency[4] as number);
-        samples.push({
-          environment,
-          service,
-          instance: '',
-          at,
-          intervalMs: 10_000,
-          revision: 'r1',
-          requests,
-          errors: i % 13 === 0 ? 3 : 0,
-          latency,
-          latencySumMs: requests * 12,
-          inflight: 2,
-          cpuSeconds: 0.5,
-          rssBytes: 64 * 1024 * 1024,
-          healthy: 2,
-          instances: 2,
-        });
-      }
-    }
+    const samples = trafficTick(names, environments, now - tick * 10_000);
     metrics.write(samples);
     written += samples.length;
   }
   return written;
+}
+
+/** One 10-second tick of traffic for every service aggregate (service-level samples). */
+export function trafficTick(names: readonly string[], environments: readonly string[], at: number): Sample[] {
+  const buckets = LATENCY_BUCKETS_MS.length + 1;
+  const samples: Sample[] = [];
+  for (const environment of environments) {
+    for (const [i, service] of names.entries()) {
+      const requests = 100 + (i % 50) * 10;
+      const latency = new Array<number>(buckets).fill(0);
+      latency[2] = Math.floor(requests * 0.5);
+      latency[4] = Math.floor(requests * 0.45);
+      latency[6] = requests - (latency[2] as number) - (latency[4] as number);
+      samples.push({
+        environment,
+        service,
+        instance: '',
+        at,
+        intervalMs: 10_000,
+        revision: 'r1',
+        requests,
+        errors: i % 13 === 0 ? 3 : 0,
+        latency,
+        latencySumMs: requests * 12,
+        inflight: 2,
+        cpuSeconds: 0.5,
+        rssBytes: 64 * 1024 * 1024,
+        healthy: 2,
+        instances: 2,
+      });
+    }
+  }
+  return samples;
 }

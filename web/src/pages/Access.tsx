@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Token } from '../api/client.js';
 import { Badge } from '../components/Badge.js';
+import { ConfirmInline } from '../components/ConfirmInline.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { useApp } from '../context.js';
 import { useResource } from '../hooks.js';
@@ -22,39 +23,44 @@ export function Access() {
   );
 }
 
+/** Runs a change, then announces what it did and reloads the list; a failure is kept to show. */
+function useChange(reload: () => void) {
+  const { announce } = useApp();
+  const [error, setError] = useState<Error | null>(null);
+  const run = async (change: () => Promise<string>) => {
+    setError(null);
+    try {
+      announce(await change());
+      reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  return { error, run };
+}
+
 function Tokens() {
-  const { client, announce } = useApp();
+  const { client } = useApp();
   const list = useResource(() => client.tokens(), []);
   const [name, setName] = useState('');
   const [role, setRole] = useState<string>('viewer');
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
+  const { error, run } = useChange(list.reload);
 
-  const create = async (e: Event) => {
+  const create = (e: Event) => {
     e.preventDefault();
-    setError(null);
-    try {
+    return run(async () => {
       const out = await client.createToken({ name: name.trim(), role });
       setCreated({ name: out.name, token: out.token });
       setName('');
-      announce(`Token ${out.name} created: copy it now, it is not shown again`);
-      list.reload();
-    } catch (err) {
-      setError(err as Error);
-    }
+      return `Token ${out.name} created: copy it now, it is not shown again`;
+    });
   };
-  const revoke = async (t: Token) => {
-    setError(null);
-    try {
+  const revoke = (t: Token) =>
+    run(async () => {
       await client.revokeToken(t.id);
-      setConfirming(null);
-      announce(`Token ${t.name} revoked: its sessions ended`);
-      list.reload();
-    } catch (err) {
-      setError(err as Error);
-    }
-  };
+      return `Token ${t.name} revoked: its sessions ended`;
+    });
 
   return (
     <section aria-labelledby="tokens-title">
@@ -134,29 +140,12 @@ function Tokens() {
                   </td>
                   <td>{t.lastUsedAt === null ? NO_DATA : formatDateTime(Date.parse(t.lastUsedAt))}</td>
                   <td>
-                    {confirming === t.id ? (
-                      <span class="confirm-inline">
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={() => revoke(t)}
-                          data-testid="revoke-confirm"
-                        >
-                          Revoke {t.name}
-                        </button>{' '}
-                        <button type="button" onClick={() => setConfirming(null)}>
-                          Cancel
-                        </button>
-                      </span>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirming(t.id)}
-                        aria-label={`Revoke ${t.name}`}
-                      >
-                        Revoke
-                      </button>
-                    )}
+                    <ConfirmInline
+                      verb="Revoke"
+                      target={t.name}
+                      onConfirm={() => revoke(t)}
+                      testid="revoke-confirm"
+                    />
                   </td>
                 </tr>
               ))}
@@ -169,37 +158,26 @@ function Tokens() {
 }
 
 function Secrets() {
-  const { client, announce } = useApp();
+  const { client } = useApp();
   const list = useResource(() => client.secrets(), []);
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
-  const [error, setError] = useState<Error | null>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
+  const { error, run } = useChange(list.reload);
 
-  const save = async (e: Event) => {
+  const save = (e: Event) => {
     e.preventDefault();
-    setError(null);
-    try {
+    return run(async () => {
       const out = await client.setSecret(name.trim(), value);
       setName('');
       setValue('');
-      announce(`Secret ${out.name} ${out.created ? 'stored' : 'replaced'}`);
-      list.reload();
-    } catch (err) {
-      setError(err as Error);
-    }
+      return `Secret ${out.name} ${out.created ? 'stored' : 'replaced'}`;
+    });
   };
-  const remove = async (secret: string) => {
-    setError(null);
-    try {
+  const remove = (secret: string) =>
+    run(async () => {
       await client.removeSecret(secret);
-      setConfirming(null);
-      announce(`Secret ${secret} removed`);
-      list.reload();
-    } catch (err) {
-      setError(err as Error);
-    }
-  };
+      return `Secret ${secret} removed`;
+    });
 
   return (
     <section aria-labelledby="secrets-title">
@@ -260,29 +238,12 @@ function Secrets() {
                   </th>
                   <td>{formatDateTime(Date.parse(s.updatedAt))}</td>
                   <td>
-                    {confirming === s.name ? (
-                      <span class="confirm-inline">
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={() => remove(s.name)}
-                          data-testid="remove-confirm"
-                        >
-                          Remove {s.name}
-                        </button>{' '}
-                        <button type="button" onClick={() => setConfirming(null)}>
-                          Cancel
-                        </button>
-                      </span>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirming(s.name)}
-                        aria-label={`Remove ${s.name}`}
-                      >
-                        Remove
-                      </button>
-                    )}
+                    <ConfirmInline
+                      verb="Remove"
+                      target={s.name}
+                      onConfirm={() => remove(s.name)}
+                      testid="remove-confirm"
+                    />
                   </td>
                 </tr>
               ))}
