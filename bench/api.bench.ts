@@ -49,11 +49,11 @@ interface Timed {
   status: number;
 }
 
-function get(agent: http.Agent, url: string): Promise<Timed> {
+function get(agent: http.Agent, url: string, headers: Record<string, string> = {}): Promise<Timed> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent }, (res) => {
+      .get(url, { agent, headers }, (res) => {
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
@@ -88,8 +88,9 @@ async function measure(
   base: string,
   /** Runs before each request, untimed (e.g. a change to the store). */
   before?: () => Promise<unknown>,
+  headers: Record<string, string> = {},
 ): Promise<Result> {
-  for (let i = 0; i < WARMUP; i++) await get(agent, base + urls());
+  for (let i = 0; i < WARMUP; i++) await get(agent, base + urls(), headers);
   const times: number[] = [];
   let bytes = 0;
   let example = '';
@@ -97,7 +98,7 @@ async function measure(
     await before?.();
     const url = urls();
     example ||= url;
-    const r = await get(agent, base + url);
+    const r = await get(agent, base + url, headers);
     if (r.status !== 200) throw new Error(`${url} answered ${r.status}`);
     times.push(r.ms);
     bytes = Math.max(bytes, r.bytes);
@@ -196,6 +197,14 @@ async function main(): Promise<void> {
         'GET /overview (all services × environments), store unchanged',
         () => '/overview',
         base,
+      ),
+      await measure(
+        agent,
+        'GET /overview, store unchanged, gzipped (Accept-Encoding: gzip, as browsers send)',
+        () => '/overview',
+        base,
+        undefined,
+        { 'accept-encoding': 'gzip' },
       ),
       await measure(
         agent,

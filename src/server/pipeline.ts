@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { logger } from '../log/logger.js';
 import type { AuditSink, RequestAuth } from './auth-port.js';
+import { encodeBody } from './compress.js';
 import { HttpProblem, type Problem, problem, problemOf, sendProblem } from './problem.js';
 import { hasRole, highestRole } from './routes/roles.js';
 import type { Principal, RouteDef, RouteResult } from './routes/types.js';
@@ -208,15 +209,16 @@ export function createPipeline(opts: PipelineOptions): RequestHandler {
     await answer(result.status);
     if (res.headersSent) return;
     const text = result.body === undefined ? '' : JSON.stringify(result.body);
+    const encoded = text === '' ? undefined : await encodeBody(text, req.headers['accept-encoding']);
     res.writeHead(result.status, {
       ...result.headers,
-      ...(text === ''
+      ...(encoded === undefined
         ? {}
-        : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }),
+        : { 'content-type': 'application/json; charset=utf-8', ...encoded.headers }),
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
-    res.end(text);
+    res.end(encoded?.body ?? '');
   }
 }
 
