@@ -1,10 +1,11 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Token } from '../api/client.js';
 import { Badge } from '../components/Badge.js';
 import { ConfirmInline } from '../components/ConfirmInline.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { useApp } from '../context.js';
-import { useResource } from '../hooks.js';
+import { type Resource, useResource } from '../hooks.js';
 import { formatDateTime, NO_DATA } from '../lib/format.js';
 import { ROLES } from '../lib/roles.js';
 
@@ -105,54 +106,39 @@ function Tokens() {
           </button>
         </div>
       )}
-      {error !== null && <ErrorBox error={error} />}
-      {list.error !== undefined && <ErrorBox error={list.error} onRetry={list.reload} />}
-      {list.data !== undefined && list.data.items.length === 0 && <p class="empty">No active tokens.</p>}
-      {list.data !== undefined && list.data.items.length > 0 && (
-        <div class="table-scroll">
-          <table class="grid-table" data-testid="tokens-table">
-            <caption class="sr-only">Active API tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Token</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((t) => (
-                <tr key={t.id} data-testid={`token-row-${t.name}`}>
-                  <th scope="row">{t.name}</th>
-                  <td>
-                    <Badge tone="neutral" text={t.role} />
-                  </td>
-                  <td>
-                    <code>{t.prefix}</code>
-                  </td>
-                  <td>
-                    {formatDateTime(Date.parse(t.createdAt))}{' '}
-                    <span class="muted small">by {t.createdBy}</span>
-                  </td>
-                  <td>{t.lastUsedAt === null ? NO_DATA : formatDateTime(Date.parse(t.lastUsedAt))}</td>
-                  <td>
-                    <ConfirmInline
-                      verb="Revoke"
-                      target={t.name}
-                      onConfirm={() => revoke(t)}
-                      testid="revoke-confirm"
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        list={list}
+        error={error}
+        empty="No active tokens."
+        caption="Active API tokens"
+        testid="tokens-table"
+        columns={['Name', 'Role', 'Token', 'Created', 'Last used']}
+        rows={(items) =>
+          items.map((t) => (
+            <tr key={t.id} data-testid={`token-row-${t.name}`}>
+              <th scope="row">{t.name}</th>
+              <td>
+                <Badge tone="neutral" text={t.role} />
+              </td>
+              <td>
+                <code>{t.prefix}</code>
+              </td>
+              <td>
+                {formatDateTime(Date.parse(t.createdAt))} <span class="muted small">by {t.createdBy}</span>
+              </td>
+              <td>{t.lastUsedAt === null ? NO_DATA : formatDateTime(Date.parse(t.lastUsedAt))}</td>
+              <td>
+                <ConfirmInline
+                  verb="Revoke"
+                  target={t.name}
+                  onConfirm={() => revoke(t)}
+                  testid="revoke-confirm"
+                />
+              </td>
+            </tr>
+          ))
+        }
+      />
     </section>
   );
 }
@@ -214,43 +200,73 @@ function Secrets() {
           Store secret
         </button>
       </form>
-      {error !== null && <ErrorBox error={error} />}
+      <ListTable
+        list={list}
+        error={error}
+        empty="No secrets yet."
+        caption="Secrets (names only)"
+        testid="secrets-table"
+        columns={['Name', 'Updated']}
+        rows={(items) =>
+          items.map((s) => (
+            <tr key={s.name} data-testid={`secret-row-${s.name}`}>
+              <th scope="row">
+                <code>{s.name}</code>
+              </th>
+              <td>{formatDateTime(Date.parse(s.updatedAt))}</td>
+              <td>
+                <ConfirmInline
+                  verb="Remove"
+                  target={s.name}
+                  onConfirm={() => remove(s.name)}
+                  testid="remove-confirm"
+                />
+              </td>
+            </tr>
+          ))
+        }
+      />
+    </section>
+  );
+}
+
+/** A list's table with its states: the last change's error, the list's own error, empty. */
+function ListTable<T>(props: {
+  list: Resource<{ items: T[] }>;
+  error: Error | null;
+  empty: string;
+  caption: string;
+  testid: string;
+  /** Column headings; a last, unnamed column holds each row's actions. */
+  columns: readonly string[];
+  rows(items: T[]): ComponentChildren;
+}) {
+  const { list } = props;
+  return (
+    <>
+      {props.error !== null && <ErrorBox error={props.error} />}
       {list.error !== undefined && <ErrorBox error={list.error} onRetry={list.reload} />}
-      {list.data !== undefined && list.data.items.length === 0 && <p class="empty">No secrets yet.</p>}
+      {list.data !== undefined && list.data.items.length === 0 && <p class="empty">{props.empty}</p>}
       {list.data !== undefined && list.data.items.length > 0 && (
         <div class="table-scroll">
-          <table class="grid-table" data-testid="secrets-table">
-            <caption class="sr-only">Secrets (names only)</caption>
+          <table class="grid-table" data-testid={props.testid}>
+            <caption class="sr-only">{props.caption}</caption>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Updated</th>
+                {props.columns.map((c) => (
+                  <th key={c} scope="col">
+                    {c}
+                  </th>
+                ))}
                 <th scope="col">
                   <span class="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
-            <tbody>
-              {list.data.items.map((s) => (
-                <tr key={s.name} data-testid={`secret-row-${s.name}`}>
-                  <th scope="row">
-                    <code>{s.name}</code>
-                  </th>
-                  <td>{formatDateTime(Date.parse(s.updatedAt))}</td>
-                  <td>
-                    <ConfirmInline
-                      verb="Remove"
-                      target={s.name}
-                      onConfirm={() => remove(s.name)}
-                      testid="remove-confirm"
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            <tbody>{props.rows(list.data.items)}</tbody>
           </table>
         </div>
       )}
-    </section>
+    </>
   );
 }
