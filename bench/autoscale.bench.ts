@@ -37,11 +37,11 @@ import Database from 'better-sqlite3';
 import type { PacedLoadResult, PacedPhase } from './lib-paced-load.js';
 import {
   addTempDir,
-  argValue,
   BenchError,
   fail,
   hardDeadline,
   installCleanup,
+  intArg,
   machineLines,
   REPO,
   readJson,
@@ -82,14 +82,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
-function intArg(name: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max)
-    fail(`${name} must be a whole number from ${min} to ${max}`);
-  return v;
-}
 const STEADY_S = intArg('--steady', QUICK ? 20 : 60, 5, 1800);
 const HOLD_S = intArg('--hold', QUICK ? 60 : 300, 10, 1800);
 const AFTER_S = intArg('--after', QUICK ? 60 : 360, 10, 1800);

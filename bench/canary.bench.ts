@@ -35,7 +35,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CanaryLoadResult } from './lib-canary-load.js';
 import {
   addTempDir,
-  argValue,
   BenchError,
   commitAll,
   copyTandemLogs,
@@ -45,6 +44,7 @@ import {
   hardDeadline,
   initGitProject,
   installCleanup,
+  intArg,
   machineLines,
   REPO,
   type Run,
@@ -86,14 +86,6 @@ const FLAGGER_DEFAULT_INTERVAL_S = 60;
 // Arguments
 
 const argv = process.argv.slice(2);
-function intArg(name: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max)
-    fail(`${name} must be a whole number from ${min} to ${max}`);
-  return v;
-}
 const RUNS = intArg('--runs', 5, 1, 50);
 const PAUSE_S = intArg('--pause', 20, 4, 300);
 const LOW_RUNS = Math.max(1, Math.round(RUNS / 5));

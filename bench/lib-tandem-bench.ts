@@ -46,6 +46,16 @@ export function argValue(name: string): string | undefined {
   return i < 0 ? undefined : argv[i + 1];
 }
 
+/** `--name N`: a whole number from `min` to `max`, `fallback` when absent; anything else fails. */
+export function intArg(name: string, fallback: number, min: number, max: number): number {
+  const raw = argValue(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max)
+    fail(`${name} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processes
 

@@ -40,11 +40,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runWrk, type WrkResult } from './lib-proxy-wrk.js';
 import {
   addTempDir,
-  argValue,
   BenchError,
   fail,
   hardDeadline,
   installCleanup,
+  intArg,
   machineLines,
   REPO,
   readJson,
@@ -71,14 +71,6 @@ const TARGET_RATIO = 0.95;
 // Arguments
 
 const argv = process.argv.slice(2);
-function intArg(name: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max)
-    fail(`${name} must be a whole number from ${min} to ${max}`);
-  return v;
-}
 const ROUNDS = intArg('--rounds', 6, 1, 30);
 const DURATION_S = intArg('--duration', 10, 2, 120);
 const CONNECTIONS = intArg('--connections', 50, 1, 1000);
