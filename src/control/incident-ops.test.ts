@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TandemError } from '../errors.js';
+import { failure } from '../../test/helpers/failure.js';
 import { openStoreAt } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './control-plane.js';
@@ -22,16 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await store.close();
 });
-
-/** The TandemError `p` rejects with. */
-async function failure(p: Promise<unknown>): Promise<TandemError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TandemError);
-  return err as TandemError;
-}
 
 const openIncident = (service = 'web', at = new Date(T0 - HOUR)) =>
   store.incidents.open({

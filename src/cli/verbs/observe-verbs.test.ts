@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failure } from '../../../test/helpers/failure.js';
 import { IncidentOps } from '../../control/incident-ops.js';
-import { TandemError } from '../../errors.js';
 import { createObserveHandler } from '../../server/observe-routes.js';
 import { openStoreAt } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
@@ -36,15 +36,6 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
   await store.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<TandemError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TandemError);
-  return err as TandemError;
-}
 
 const openIncident = (service: string, releases: string[] = []) =>
   store.incidents.open({
