@@ -11,7 +11,7 @@ import type { StoredEvent } from '../store/repositories/events.js';
 import { type Incident, normalizeIncidentId } from '../store/repositories/incidents.js';
 import { MATCH_OPS, type Silence, type SilenceMatcher } from '../store/repositories/silences.js';
 import type { Store } from '../store/store.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { unknownIdError } from '../util/did-you-mean.js';
 import { parseDuration } from '../util/duration.js';
 import type { Actor } from './control-plane.js';
 import type { Clock } from './ports.js';
@@ -236,11 +236,14 @@ export class IncidentOps {
 
   private async incidentNotFound(id: string): Promise<TandemError> {
     const ids = (await this.store.incidents.list({ limit: 1000 })).map((i) => i.id);
-    const guess = didYouMean(normalizeIncidentId(id), ids);
-    return new TandemError(
-      'TANDEM_INCIDENT_NOT_FOUND',
-      `no incident ${id}${guess ? `; did you mean ${guess}?` : ''} (see \`tandem incident list --all\`)`,
-    );
+    return unknownIdError({
+      code: 'TANDEM_INCIDENT_NOT_FOUND',
+      what: 'incident',
+      id,
+      known: ids,
+      list: 'tandem incident list --all',
+      compare: normalizeIncidentId(id),
+    });
   }
 }
 

@@ -1,3 +1,5 @@
+import { TandemError } from '../errors.js';
+
 /**
  * Edit distance with adjacent transpositions (optimal string alignment), so the typo
  * `tset` is one edit from `test`. Small inputs only (config keys, job names).
@@ -33,4 +35,24 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
   }
   const allowed = Math.max(1, Math.floor(input.length / 3));
   return bestDistance <= allowed ? best : undefined;
+}
+
+/** "no incident inc-12; did you mean inc-21? (see `tandem incident list`)", as a TandemError. */
+export function unknownIdError(opts: {
+  code: string;
+  /** What it names: `incident`, `silence`. */
+  what: string;
+  id: string;
+  /** The ids there are (the most recent ones are enough). */
+  known: Iterable<string>;
+  /** The command that lists them. */
+  list: string;
+  /** The id compared with `known` (a normalised form), when not `id` itself. */
+  compare?: string;
+}): TandemError {
+  const guess = didYouMean(opts.compare ?? opts.id, opts.known);
+  return new TandemError(
+    opts.code,
+    `no ${opts.what} ${opts.id}${guess ? `; did you mean ${guess}?` : ''} (see \`${opts.list}\`)`,
+  );
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { TandemError } from '../../errors.js';
-import { didYouMean } from '../../util/did-you-mean.js';
+import { unknownIdError } from '../../util/did-you-mean.js';
 import type { Database, IncidentCauseKind, IncidentState, IncidentsTable } from '../database.js';
 import type { DbHandle, EventsRepository } from './events.js';
 
@@ -117,14 +117,13 @@ export function createIncidentsRepository(
       .orderBy('seq', 'desc')
       .limit(1000)
       .execute();
-    const guess = didYouMean(
+    return unknownIdError({
+      code: 'TANDEM_INCIDENT_NOT_FOUND',
+      what: 'incident',
       id,
-      rows.map((r) => r.id),
-    );
-    return new TandemError(
-      'TANDEM_INCIDENT_NOT_FOUND',
-      `no incident ${id}${guess ? `; did you mean ${guess}?` : ''} (see \`tandem incident list\`)`,
-    );
+      known: rows.map((r) => r.id),
+      list: 'tandem incident list',
+    });
   };
 
   const resolvedError = (row: Selectable<IncidentsTable>) =>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { TandemError } from '../../errors.js';
-import { didYouMean } from '../../util/did-you-mean.js';
+import { unknownIdError } from '../../util/did-you-mean.js';
 import type { Database, SilencesTable } from '../database.js';
 import type { DbHandle, EventsRepository } from './events.js';
 
@@ -73,14 +73,13 @@ export function createSilencesRepository(db: Kysely<Database>, events: EventsRep
       .orderBy('created_at', 'desc')
       .limit(1000)
       .execute();
-    const guess = didYouMean(
+    return unknownIdError({
+      code: 'TANDEM_SILENCE_NOT_FOUND',
+      what: 'silence',
       id,
-      rows.map((r) => r.id),
-    );
-    return new TandemError(
-      'TANDEM_SILENCE_NOT_FOUND',
-      `no silence ${id}${guess ? `; did you mean ${guess}?` : ''} (see \`tandem silence list\`)`,
-    );
+      known: rows.map((r) => r.id),
+      list: 'tandem silence list',
+    });
   };
 
   return {
