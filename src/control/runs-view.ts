@@ -21,20 +21,12 @@ import { logger } from '../log/logger.js';
 import { createRelease } from '../release/create-release.js';
 import { git } from '../release/git.js';
 import { releaseProjectDir } from '../release/layout.js';
-import type { StoredJobStatus, StoredRunStatus } from '../store/database.js';
-import type { StoredAttempt } from '../store/repositories/runs.js';
+import type { StoredJobStatus } from '../store/database.js';
+import type { StoredAttempt, StoredRun } from '../store/repositories/runs.js';
 import type { Store } from '../store/store.js';
 import { snapshotOf } from './release-config.js';
 
-export interface RunSummary {
-  id: string;
-  project: string;
-  branch: string | null;
-  commit: string | null;
-  status: StoredRunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
+export interface RunSummary extends StoredRun {
   /** The release this run built, when it was a release's green pipeline. */
   release: string | null;
   /** How many jobs ended (or stand) in each status. */
