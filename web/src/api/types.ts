@@ -2,6 +2,7 @@
  * What the dashboard works with, after adapters.ts has normalised the API's JSON. The pages only
  * see these shapes, so a change in the server's exact fields touches one module.
  */
+import type { QueryPoint } from '../../../src/control/observe-queries.js';
 import type { TimelineItem } from '../lib/timeline.js';
 
 export type { TimelineItem };
@@ -94,19 +95,8 @@ export interface Run extends RunSummary {
   jobs: RunJob[];
 }
 
-export interface MetricPoint {
-  /** Epoch ms (the end of the window). */
-  at: number;
-  rps: number | null;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  cpuCores: number | null;
-  rssBytes: number | null;
-  healthy: number | null;
-  instances: number | null;
-}
+/** One chart point: the server's own type (`at` is epoch ms, the end of the window). */
+export type MetricPoint = QueryPoint;
 
 export interface EnvironmentRollout {
   id: string | null;
