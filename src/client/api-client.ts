@@ -21,6 +21,7 @@ import type {
   restartBody,
   rollbackBody,
 } from '../server/routes/delivery-routes.js';
+import type { JobLogAnswer } from '../server/routes/insight-routes.js';
 import type { resolveBody, silenceBody } from '../server/routes/observe-routes.js';
 import type { secretInfoSchema } from '../server/routes/secret-routes.js';
 import type { AuditEntry } from '../store/repositories/audit.js';
@@ -67,21 +68,7 @@ export interface Page<T> {
   next: string | null;
 }
 /** A slice of a pipeline job's masked log (GET /runs/:id/jobs/:job/log). */
-export interface JobLog {
-  run: string;
-  job: string;
-  status: string;
-  /** Whole lines, without their newline. */
-  lines: string[];
-  /** The byte offset of the first line. */
-  start: number;
-  /** The byte offset after the last line: pass it as `offset` to read on. */
-  offset: number;
-  /** Earlier bytes were left out (the tail was asked). */
-  truncated: boolean;
-  /** The job has ended and this reaches the end of its log. */
-  complete: boolean;
-}
+export type JobLog = JobLogAnswer;
 export interface Health {
   ok: boolean;
   project: string;

@@ -286,7 +286,12 @@ const runResponse: z.ZodType<RunDetail> = z.object({
   ),
 });
 
-type JobLogAnswer = JobLogRead & { run: string; job: string; status: RunDetail['jobs'][number]['status'] };
+/** GET /runs/:id/jobs/:job/log. */
+export type JobLogAnswer = JobLogRead & {
+  run: string;
+  job: string;
+  status: RunDetail['jobs'][number]['status'];
+};
 
 const jobLogResponse: z.ZodType<JobLogAnswer> = z.object({
   run: z.string(),
